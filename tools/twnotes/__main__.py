@@ -1,0 +1,5 @@
+import sys
+
+from twnotes.cli import main
+
+sys.exit(main())

@@ -1,0 +1,202 @@
+"""Content pages: finding them, reading them safely, and scanning them with markdown-it-py.
+
+This is the floor that `sanitize` and `snippets` both stand on. Line numbers are 1-based
+and refer to the file as it is on disk (front matter included), so every message can
+say `file:line`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+BOM = "\ufeff"
+CONTENT_SUFFIXES = (".md", ".markdown")
+FRONT_MATTER_FENCES = {"+++": "+++", "---": "---"}
+
+
+class PageError(Exception):
+    """Bad input: carries the place so the CLI can print `file:line: reason`."""
+
+    def __init__(self, path: Path | str, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = Path(path)
+        self.line = line
+        self.reason = reason
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """One content file, decoded. `text` keeps every byte of the original (BOM, CRLF)."""
+
+    path: Path
+    raw: bytes
+    text: str
+    # Number of lines taken by front matter (0 when there is none); the Markdown body
+    # starts on line `body_line` (1-based).
+    front_matter_lines: int
+
+    @property
+    def body_line(self) -> int:
+        return self.front_matter_lines + 1
+
+    @property
+    def has_bom(self) -> bool:
+        return self.text.startswith(BOM)
+
+    @property
+    def lines(self) -> list[str]:
+        """The file's lines with their original line endings kept."""
+        return self.text.splitlines(keepends=True)
+
+    def markdown_source(self) -> str:
+        """The text markdown-it should see: BOM dropped, front matter blanked, line count kept.
+
+        Blanking (not removing) the front matter keeps markdown-it's line maps equal to the
+        file's own line numbers, and blank lines at the top change nothing in the parse.
+        """
+        text = self.text.removeprefix(BOM)
+        if not self.front_matter_lines:
+            return text
+        lines = text.splitlines(keepends=True)
+        blank = ["\n"] * self.front_matter_lines
+        return "".join(blank + lines[self.front_matter_lines :])
+
+
+def decode(path: Path, raw: bytes) -> str:
+    """UTF-8 text of a page, or a PageError naming the line of the first bad byte."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PageError(path, line, f"invalid UTF-8 at byte {exc.start}") from None
+    nul = text.find("\0")
+    if nul >= 0:
+        raise PageError(path, text.count("\n", 0, nul) + 1, "NUL byte in text")
+    return text
+
+
+def front_matter_length(path: Path, text: str) -> int:
+    """Lines of TOML (+++) or YAML (---) front matter at the top, fences included."""
+    lines = text.removeprefix(BOM).splitlines()
+    if not lines:
+        return 0
+    opening = lines[0].rstrip()
+    closing = FRONT_MATTER_FENCES.get(opening)
+    if closing is None:
+        return 0
+    for index, line in enumerate(lines[1:], start=2):
+        if line.rstrip() == closing:
+            return index
+    raise PageError(path, 1, f"front matter opened with {opening!r} is never closed")
+
+
+def read_page(path: Path) -> Page:
+    raw = path.read_bytes()
+    text = decode(path, raw)
+    return Page(path=path, raw=raw, text=text, front_matter_lines=front_matter_length(path, text))
+
+
+def parse_page_text(path: Path, text: str) -> Page:
+    """A Page from text already in memory (tests, stdin)."""
+    return Page(path=path, raw=text.encode("utf-8"), text=text,
+                front_matter_lines=front_matter_length(path, text))
+
+
+@cache
+def markdown() -> MarkdownIt:
+    """A parser that sees raw HTML and code where Hugo's goldmark does.
+
+    CommonMark plus the GFM table and strikethrough extensions, as enabled in config.toml.
+    """
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def tokens(page: Page) -> list[Token]:
+    """Block tokens of the page; `token.map` holds 0-based file line ranges."""
+    return markdown().parse(page.markdown_source())
+
+
+def walk(tokens_: Iterable[Token]) -> Iterator[Token]:
+    """Every token, children (inline content) included, in document order."""
+    for token in tokens_:
+        yield token
+        if token.children:
+            yield from walk(token.children)
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """A path given on the command line (or met while walking) that is not a page."""
+
+    path: Path
+    reason: str
+
+
+def find_pages(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
+    """Content files under the given paths, sorted, each once.
+
+    Directories are walked without following symlinks, so a symlink loop cannot trap
+    the walk; a directory whose name looks like a page (`x.md/`) is reported, not read.
+    """
+    seen: set[Path] = set()
+    for root in paths:
+        if not root.exists() and not root.is_symlink():
+            yield Skipped(root, "no such file or directory")
+            continue
+        if root.is_symlink() and not root.exists():
+            yield Skipped(root, "broken or looping symlink")
+            continue
+        if root.is_file():
+            if root.resolve() not in seen:
+                seen.add(root.resolve())
+                yield root
+            continue
+        if root.suffix in CONTENT_SUFFIXES and root.is_dir():
+            yield Skipped(root, "is a directory, not a page")
+            continue
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            base = Path(dirpath)
+            dirnames.sort()
+            for name in list(dirnames):
+                sub = base / name
+                if sub.is_symlink():
+                    dirnames.remove(name)
+                    yield Skipped(sub, "symlinked directory not followed")
+                elif name.endswith(CONTENT_SUFFIXES):
+                    dirnames.remove(name)
+                    yield Skipped(sub, "is a directory, not a page")
+            for name in sorted(filenames):
+                if not name.endswith(CONTENT_SUFFIXES):
+                    continue
+                path = base / name
+                if path.is_symlink() and not path.exists():
+                    yield Skipped(path, "broken or looping symlink")
+                    continue
+                key = path.resolve()
+                if key not in seen:
+                    seen.add(key)
+                    yield path
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write the whole file or nothing: a temp file in the same folder, then rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        mode = path.stat().st_mode & 0o7777 if path.exists() else None
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
