@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HUGO := $(BIN)/hugo
 PORT ?= 1313
 
-.PHONY: venv serve build test lint check-content site-test pytest bench clean
+.PHONY: venv node serve build test lint check-content site-test pytest bench clean
 
 venv:
 	@if ! cmp -s requirements.txt $(VENV)/requirements.txt; then \
@@ -16,6 +16,16 @@ venv:
 		$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt && \
 		$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e . && \
 		cp requirements.txt $(VENV)/requirements.txt; \
+	fi
+
+# Node tools (axe-core, vnu-jar, ...) pinned by package-lock.json; the copy
+# node_modules/.lock-stamp marks a finished `npm ci` for exactly that lock.
+# --ignore-scripts: vnu-jar's postinstall would fetch a JRE; the system Java is used.
+node:
+	@if ! cmp -s package-lock.json node_modules/.lock-stamp; then \
+		echo "Installing node_modules from package-lock.json"; \
+		npm ci --ignore-scripts --no-audit --no-fund && \
+		cp package-lock.json node_modules/.lock-stamp; \
 	fi
 
 serve: venv
@@ -29,7 +39,7 @@ lint: venv
 	$(BIN)/ruff check tools examples tests
 	$(BIN)/mypy
 
-pytest: venv
+pytest: venv node
 	$(BIN)/pytest
 
 test: lint pytest
