@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,11 +38,18 @@ class BuiltSite:
 
 def build_site(dest: Path, *extra: str, source: Path = ROOT) -> BuiltSite:
     """Build the site like `make build` does, into dest; fail the test on a non-zero exit."""
+    # config.toml enables git info; a fixture site outside any git checkout turns it
+    # off the way the Makefile does, or Hugo would fail with "not a git repository".
+    in_git = subprocess.run(
+        ["git", "-C", str(source), "rev-parse", "--is-inside-work-tree"],
+        capture_output=True, check=False,
+    ).returncode == 0
+    env = {**os.environ, "HUGO_ENABLEGITINFO": "true" if in_git else "false"}
     proc = subprocess.run(
         [str(hugo_binary()), "--source", str(source), "--destination", str(dest),
          "--minify", "--logLevel", "warn", "--quiet", "--cleanDestinationDir",
          "--cacheDir", str(dest.parent / "hugo-cache"), *extra],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=300, check=False, env=env,
     )
     log = proc.stdout + proc.stderr
     if proc.returncode != 0:
