@@ -31,9 +31,14 @@ node:
 serve: venv
 	$(HUGO) server --bind 127.0.0.1 --port $(PORT) --disableFastRender
 
+# BASEURL publishes under another address, e.g. a sub-path:
+#   make build BASEURL=https://example.org/twisted-notes/
+# (the Pages workflow passes the URL that actions/configure-pages reports).
+BASEURL ?=
+
 build: venv
 	rm -rf public
-	$(HUGO) --minify --gc --logLevel warn
+	$(HUGO) --minify --gc --logLevel warn $(if $(BASEURL),--baseURL "$(BASEURL)")
 
 lint: venv
 	$(BIN)/ruff check tools examples tests
