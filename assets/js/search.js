@@ -1,0 +1,33 @@
+// Search page: loads Pagefind's UI from the index folder (only here, never on other pages),
+// mounts it on #tw-search, and runs the ?q= query from the header form.
+// Without an index (a plain `hugo server`), it shows how to build one instead.
+const mount = document.getElementById("tw-search");
+
+function showMissing() {
+  const note = document.querySelector(".tw-search-missing");
+  if (note) note.hidden = false;
+}
+
+if (mount) {
+  const bundle = mount.dataset.bundle;
+  const css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = bundle + "pagefind-ui.css";
+  document.head.append(css);
+  const script = document.createElement("script");
+  script.src = bundle + "pagefind-ui.js";
+  script.setAttribute("data-tw-layout", "");
+  script.onerror = showMissing;
+  script.onload = () => {
+    const ui = new window.PagefindUI({
+      element: "#tw-search",
+      bundlePath: bundle,
+      showSubResults: true,
+      showImages: false,
+      resetStyles: false,
+    });
+    const query = new URLSearchParams(location.search).get("q");
+    if (query) ui.triggerSearch(query);
+  };
+  document.body.append(script);
+}

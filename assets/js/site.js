@@ -1,0 +1,88 @@
+// Site script: theme toggle, copy buttons on code blocks, and the table of contents
+// following the scroll. Loaded deferred on every page; it must stay a few KB.
+import * as params from "@params";
+
+const root = document.documentElement;
+
+// Theme: theme-init.html already chose it before the first paint; this only wires the
+// toggle and keeps its pressed state in step with the page (also on system changes).
+function setupThemeToggle() {
+  const button = document.querySelector(".tw-theme-toggle");
+  if (!button) return;
+  const sync = () => button.setAttribute("aria-pressed", String(root.dataset.theme === "dark"));
+  sync();
+  button.addEventListener("click", () => {
+    const theme = root.dataset.theme === "dark" ? "light" : "dark";
+    root.dataset.theme = theme;
+    try {
+      localStorage.setItem("theme", theme);
+    } catch (e) {
+      // Storage may be disabled (private mode): the choice then lasts for this page only.
+    }
+    sync();
+  });
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => setTimeout(sync));
+}
+
+// Copy buttons copy the code only: never the result badge or the program output that the
+// code-block render hook puts next to it.
+function setupCopyButtons() {
+  const blocks = [...document.querySelectorAll("div.tw-code")];
+  for (const hl of document.querySelectorAll("div.highlight")) {
+    if (!hl.closest("div.tw-code")) blocks.push(hl);
+  }
+  for (const block of blocks) {
+    const code = block.querySelector(".highlight pre code") || block.querySelector("pre code");
+    if (!code) continue;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "tw-copy";
+    button.textContent = params.copy;
+    button.setAttribute("aria-label", params.copyLabel);
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(code.textContent);
+        button.textContent = params.copied;
+      } catch (e) {
+        button.textContent = params.copyFailed;
+      }
+      setTimeout(() => (button.textContent = params.copy), 2000);
+    });
+    block.classList.add("tw-has-copy");
+    block.prepend(button);
+  }
+}
+
+// Table of contents: the link of the last heading that has scrolled past the top third of the
+// viewport gets aria-current="true". The observer only says when to look again.
+function setupTocTracking() {
+  const links = new Map();
+  for (const a of document.querySelectorAll(".tw-toc a[href^='#']")) {
+    links.set(decodeURIComponent(a.hash.slice(1)), a);
+  }
+  const headings = [...document.querySelectorAll(".tw-content :is(h1,h2,h3,h4)[id]")].filter(
+    (h) => links.has(h.id),
+  );
+  if (!headings.length || !("IntersectionObserver" in window)) return;
+  let current = null;
+  const update = () => {
+    const line = innerHeight / 3;
+    let active = headings[0];
+    for (const h of headings) {
+      if (h.getBoundingClientRect().top <= line) active = h;
+      else break;
+    }
+    const link = links.get(active.id);
+    if (link === current) return;
+    if (current) current.removeAttribute("aria-current");
+    link.setAttribute("aria-current", "true");
+    current = link;
+  };
+  const observer = new IntersectionObserver(update, { rootMargin: "0px 0px -66% 0px" });
+  headings.forEach((h) => observer.observe(h));
+  update();
+}
+
+setupThemeToggle();
+setupCopyButtons();
+setupTocTracking();
