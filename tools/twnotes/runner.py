@@ -1,0 +1,677 @@
+"""Run a Python program in isolation, fast: one forked child per program, its group killed after.
+
+Why a fork server: a fresh interpreter that imports Twisted costs about 0.3 s, a child forked
+from a process that has already imported Twisted's modules costs a few milliseconds. The server
+imports those modules but never `twisted.internet.reactor`, so a program may still pick its
+reactor (`pollreactor.install()`), and a reactor is never shared: each program gets a new
+process, which is also the only way to run several `reactor.run()` programs (a reactor cannot
+be restarted).
+
+Isolation, per program: its own session and process group (`setsid`), a fresh temporary
+working directory that is also its HOME and TMPDIR, stdin on /dev/null, a wall-clock timeout,
+output read through a bounded buffer (the program is killed once it prints more than the
+limit), and, when it ends for whatever reason, SIGTERM then SIGKILL to its whole process group.
+The server is a child subreaper on Linux, so orphaned grandchildren are reparented to it and
+reaped rather than left as zombies. A program can still escape deliberately (a new session, an
+absolute path): this guards against accidents, it is not a security sandbox.
+
+This module knows nothing of Markdown: a Program is code segments placed at line numbers of a
+named file, so tracebacks point at that file and line.
+
+Wire format between client and server: one JSON object per line each way.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import contextlib
+import dataclasses
+import errno
+import json
+import linecache
+import os
+import queue
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import types
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal, NoReturn
+
+# Written by the child between two segments so one run can be split per segment afterwards.
+SEGMENT_MARK = "\x00\x1etwnotes-segment\x1e\x00\n"
+DEFAULT_OUTPUT_LIMIT = 1 << 20  # bytes of stdout + stderr kept; past it the program is killed
+TERM_GRACE_S = 0.5  # SIGTERM to SIGKILL
+KILL_WAIT_S = 2.0  # after SIGKILL, how long to wait for the group to vanish
+READ_CHUNK = 1 << 16
+STATUS_FD = 3  # in the child: where it reports how the program ended
+
+# Modules the fork server imports so children start warm. Never twisted.internet.reactor:
+# importing it installs the default reactor and a program could no longer choose one.
+PRELOAD = (
+    "twisted.internet.defer",
+    "twisted.internet.protocol",
+    "twisted.internet.task",
+    "twisted.internet.endpoints",
+    "twisted.internet.error",
+    "twisted.internet.interfaces",
+    "twisted.internet.threads",
+    "twisted.internet.testing",
+    "twisted.internet.pollreactor",
+    "twisted.internet.epollreactor",
+    "twisted.internet.selectreactor",
+    "twisted.internet.default",
+    "twisted.protocols.basic",
+    "twisted.python.failure",
+    "twisted.python.log",
+    "twisted.logger",
+    "twisted.web.client",
+    "twisted.web.server",
+    "twisted.web.resource",
+    "asyncio",
+)
+
+Status = Literal["exited", "timed_out", "output_limit", "error"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    """Source code that starts on line `first_line` (1-based) of the program's file."""
+
+    code: str
+    first_line: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+    """What to run. Segments share one namespace and run in order, like one script."""
+
+    segments: tuple[Segment, ...]
+    filename: str = "<snippet>"
+    timeout: float = 10.0
+    stop_after: float | None = None  # send SIGINT after this many seconds (like Ctrl-C)
+    output_limit: int = DEFAULT_OUTPUT_LIMIT
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Program:
+        segments = tuple(Segment(**seg) for seg in data.pop("segments"))
+        return cls(segments=segments, **data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How a program ended. Interpreting it (pass or fail) is the caller's business."""
+
+    status: Status
+    returncode: int | None  # exit code, or -N for death by signal N; None if never reaped
+    stdout: str
+    stderr: str
+    segments_stdout: tuple[str, ...]  # stdout split at segment boundaries
+    exception: str | None  # "module.QualName" of an uncaught exception, if any
+    interrupted: bool  # SIGINT was sent (stop_after)
+    truncated: bool  # output went past the limit
+    leftover: bool  # some process of the group could not be made to go away
+    duration_s: float
+    pid: int
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outcome:
+        data["segments_stdout"] = tuple(data["segments_stdout"])
+        return cls(**data)
+
+
+class RunnerError(RuntimeError):
+    """The machinery itself failed (not the program)."""
+
+
+# ---------------------------------------------------------------------------- the child side
+
+
+_KEEP: list[object] = []  # the server's stdio objects: kept alive so GC never closes fds 0-2
+
+
+def _reset_signals() -> None:
+    """Default dispositions, as a fresh interpreter has them.
+
+    SIGINT gets Python's default_int_handler: Twisted installs its own SIGINT handler (which
+    stops the reactor) only when it finds that one in place.
+    """
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
+            signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as CPython sets it at startup
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+
+
+def _fresh_stdio() -> None:
+    _KEEP.extend([sys.stdin, sys.stdout, sys.stderr])
+    # Line buffered so that a killed program still shows what it printed before the kill.
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False, buffering=1)  # noqa: SIM115
+    sys.stderr = open(  # noqa: SIM115
+        2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1
+    )
+
+
+def _padded(segment: Segment) -> str:
+    # Blank lines before the code make compile() number lines as the file does.
+    return "\n" * max(segment.first_line - 1, 0) + segment.code
+
+
+def _exit_code(exc: SystemExit) -> int:
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def run_in_child(program: Program, workdir: str, status_fd: int = STATUS_FD) -> NoReturn:
+    """Run the program in this (already isolated) process and exit; never returns.
+
+    Called in a freshly forked child (fork mode) or in a fresh interpreter (exec mode), with
+    fds 0-2 already redirected and `status_fd` open for the final report.
+    """
+    code = 1
+    compiling = False
+    report: dict[str, Any] = {"exception": None}
+    try:
+        _reset_signals()
+        _fresh_stdio()
+        os.environ["HOME"] = os.environ["TMPDIR"] = workdir
+        os.environ.pop("PYTHONSTARTUP", None)
+        tempfile.tempdir = None  # forget the server's choice; re-read TMPDIR
+        sys.argv = [program.filename]
+        sys.path[0] = workdir
+        main = types.ModuleType("__main__")
+        main.__dict__.update(__builtins__=builtins, __file__=program.filename)
+        sys.modules["__main__"] = main
+        atexit._clear()
+        source_lines = "".join(_padded(seg) + "\n" for seg in program.segments)
+        lines = source_lines.splitlines(keepends=True)
+        # Merge every segment into the line cache so tracebacks can print the source lines.
+        linecache.cache[program.filename] = (len(source_lines), None, lines, program.filename)
+        try:
+            # Compile everything first: a syntax error anywhere means nothing runs, as in a file.
+            compiling = True
+            compiled = [
+                compile(_padded(seg), program.filename, "exec", dont_inherit=True)
+                for seg in program.segments
+            ]
+            compiling = False
+            for index, obj in enumerate(compiled):
+                if index:
+                    sys.stdout.flush()
+                    os.write(1, SEGMENT_MARK.encode())
+                exec(obj, main.__dict__)
+            code = 0
+        except SystemExit as exc:
+            code = _exit_code(exc)
+        except BaseException as exc:
+            kind = type(exc)
+            report["exception"] = f"{kind.__module__}.{kind.__qualname__}"
+            # Drop this function's own frame: the traceback starts in the program.
+            tb = exc.__traceback__
+            tb = None if compiling or tb is None else tb.tb_next
+            traceback.print_exception(exc.with_traceback(tb))
+            code = 130 if isinstance(exc, KeyboardInterrupt) else 1
+        with contextlib.suppress(BaseException):
+            shutdown = getattr(threading, "_shutdown", None)
+            if shutdown is not None:
+                shutdown()  # wait for non-daemon threads, as interpreter exit does
+        with contextlib.suppress(BaseException):
+            atexit._run_exitfuncs()
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+        with contextlib.suppress(BaseException):
+            sys.stderr.flush()
+        with contextlib.suppress(BaseException):
+            os.write(status_fd, json.dumps(report).encode())
+    finally:
+        os._exit(code & 0xFF if code >= 0 else 1)
+
+
+def _exec_child_main(status_fd: int, program_fd: int) -> NoReturn:
+    """Entry point of exec mode: read the program from a pipe, then run it."""
+    with os.fdopen(program_fd, "rb") as handle:
+        data = json.loads(handle.read())
+    os.set_inheritable(status_fd, False)
+    run_in_child(Program.from_json(data["program"]), data["workdir"], status_fd)
+
+
+# ---------------------------------------------------------------------------- supervision
+
+
+def _become_subreaper() -> None:
+    """Orphaned descendants get reparented to us (not PID 1), so we can reap them."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _reap_group(pgid: int, reap_others: bool) -> None:
+    """Collect exited members of the group that are our children (no zombies left behind)."""
+    if not reap_others:
+        return
+    while True:
+        try:
+            pid, _ = os.waitpid(-pgid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _kill_group(pgid: int, reap: Callable[[], None]) -> bool:
+    """SIGTERM, a short grace, SIGKILL; True if the group is gone. Every wait is bounded."""
+    for sig, wait_s in ((signal.SIGTERM, TERM_GRACE_S), (signal.SIGKILL, KILL_WAIT_S)):
+        reap()
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return True
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            reap()
+            if not _group_alive(pgid):
+                return True
+            time.sleep(0.005)
+    reap()
+    return not _group_alive(pgid)
+
+
+@dataclasses.dataclass
+class _Child:
+    pid: int
+    out: int
+    err: int
+    status: int
+    workdir: str
+    reaper: Callable[[], int | None]  # non-blocking: the exit code once the child has exited
+    reap_others: bool
+
+
+def _decode_status(status: int) -> int:
+    return os.waitstatus_to_exitcode(status)
+
+
+def _spawn_fork(program: Program, workdir: str) -> _Child:
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    st_r, st_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            os.setsid()
+            os.chdir(workdir)
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            os.dup2(st_w, STATUS_FD)
+            os.set_inheritable(STATUS_FD, False)
+            os.closerange(STATUS_FD + 1, os.sysconf("SC_OPEN_MAX"))
+            run_in_child(program, workdir)
+        finally:
+            os._exit(70)
+    for fd in (out_w, err_w, st_w):
+        os.close(fd)
+    returncode: list[int] = []
+
+    def reaper() -> int | None:
+        if not returncode:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return None
+            if done == 0:
+                return None
+            returncode.append(_decode_status(status))
+        return returncode[0]
+
+    return _Child(pid, out_r, err_r, st_r, workdir, reaper, reap_others=True)
+
+
+def _spawn_exec(program: Program, workdir: str) -> _Child:
+    """A fresh interpreter per program: the fallback where fork() is unavailable or unwanted."""
+    st_r, st_w = os.pipe()
+    prog_r, prog_w = os.pipe()
+    env = dict(os.environ, HOME=workdir, TMPDIR=workdir, PYTHONDONTWRITEBYTECODE="1")
+    bootstrap = (
+        "import sys\nfrom twnotes.runner import _exec_child_main\n"
+        "_exec_child_main(int(sys.argv[1]), int(sys.argv[2]))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", bootstrap, str(st_w), str(prog_r)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=workdir, env=env, start_new_session=True, pass_fds=(st_w, prog_r),
+    )
+    os.close(st_w)
+    os.close(prog_r)
+    with os.fdopen(prog_w, "wb") as handle:
+        handle.write(json.dumps({"program": program.to_json(), "workdir": workdir}).encode())
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = os.dup(proc.stdout.fileno()), os.dup(proc.stderr.fileno())
+    proc.stdout.close()
+    proc.stderr.close()
+    return _Child(proc.pid, out, err, st_r, workdir, proc.poll, reap_others=False)
+
+
+def _read_available(fd: int) -> bytes | None:
+    """One chunk, b"" if nothing right now, None at end of file."""
+    try:
+        data = os.read(fd, READ_CHUNK)
+    except BlockingIOError:
+        return b""
+    return data if data else None
+
+
+def supervise(program: Program, spawn: Callable[[Program, str], _Child]) -> Outcome:
+    """Spawn the program, watch it to the end, clean up after it; always returns an Outcome."""
+    workdir = tempfile.mkdtemp(prefix="twnotes-snippet-")
+    start = time.monotonic()
+    try:
+        child = spawn(program, workdir)
+    except OSError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        return Outcome("error", None, "", "", (), None, False, False, False, 0.0, 0,
+                       f"could not start: {exc}")
+    buffers = {child.out: bytearray(), child.err: bytearray(), child.status: bytearray()}
+    total = 0
+    truncated = interrupted = False
+    status: Status = "exited"
+    sel = selectors.DefaultSelector()
+    for fd in buffers:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    deadline = start + program.timeout
+    stop_at = start + program.stop_after if program.stop_after is not None else None
+
+    def pump(fd: int) -> bool:
+        """Read what is there; False once the output limit is passed."""
+        nonlocal total, truncated
+        while True:
+            data = _read_available(fd)
+            if data is None:
+                sel.unregister(fd)
+                return True
+            if not data:
+                return True
+            if fd != child.status:
+                room = program.output_limit - total
+                total += len(data)
+                if len(data) > room:
+                    buffers[fd] += data[: max(room, 0)]
+                    truncated = True
+                    return False
+            buffers[fd] += data[:READ_CHUNK]
+
+    returncode: int | None = None
+    try:
+        while True:
+            returncode = child.reaper()
+            if returncode is not None:
+                break
+            now = time.monotonic()
+            if now >= deadline:
+                status = "timed_out"
+                break
+            if stop_at is not None and not interrupted and now >= stop_at:
+                interrupted = True
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGINT)
+            wake = min(deadline, stop_at if stop_at and not interrupted else deadline)
+            # Poll the exit at least every 20 ms: a grandchild may hold the pipes open.
+            for key, _ in sel.select(timeout=max(0.0, min(wake - now, 0.02))):
+                if not pump(int(key.fd)):
+                    status = "output_limit"
+                    break
+            if status == "output_limit":
+                break
+        # Drain what the program wrote just before it ended.
+        if status == "exited":
+            for key in list(sel.get_map().values()):
+                if not pump(int(key.fd)):
+                    status = "output_limit"
+        reap_others = child.reap_others
+
+        def reap() -> None:
+            nonlocal returncode
+            if returncode is None:
+                returncode = child.reaper()
+            _reap_group(child.pid, reap_others)
+
+        gone = _kill_group(child.pid, reap)
+        if returncode is None:
+            returncode = child.reaper()
+        for key in list(sel.get_map().values()):
+            if status != "output_limit" and not truncated:
+                pump(int(key.fd))
+    finally:
+        sel.close()
+        for fd in buffers:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        shutil.rmtree(workdir, ignore_errors=True)
+    duration = time.monotonic() - start
+    stdout = buffers[child.out].decode("utf-8", errors="replace")
+    stderr = buffers[child.err].decode("utf-8", errors="replace")
+    exception = None
+    with contextlib.suppress(ValueError, AttributeError):
+        exception = json.loads(bytes(buffers[child.status]) or b"{}").get("exception")
+    parts = stdout.split(SEGMENT_MARK)
+    parts += [""] * (len(program.segments) - len(parts))
+    return Outcome(
+        status=status, returncode=returncode, stdout="".join(parts), stderr=stderr,
+        segments_stdout=tuple(parts), exception=exception, interrupted=interrupted,
+        truncated=truncated, leftover=not gone, duration_s=round(duration, 4), pid=child.pid,
+    )
+
+
+# ---------------------------------------------------------------------------- the server
+
+
+def preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    # A preloaded module that pulled in the reactor would break reactor choice: undo it.
+    if "twisted.internet.reactor" in sys.modules:  # pragma: no cover - guarded by a test
+        raise RunnerError("preloading installed a reactor")
+
+
+def serve(stdin: Any = None, stdout: Any = None) -> int:
+    """The fork server: read Programs, answer Outcomes, one JSON line each, until EOF."""
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout.buffer
+    _become_subreaper()
+    preload()
+    stdout.write(b'{"ready": true}\n')
+    stdout.flush()
+    for line in iter(stdin.readline, b""):
+        program = Program.from_json(json.loads(line))
+        outcome = supervise(program, _spawn_fork)
+        stdout.write(json.dumps(outcome.to_json()).encode() + b"\n")
+        stdout.flush()
+    return 0
+
+
+# ---------------------------------------------------------------------------- the client
+
+
+def fork_available() -> bool:
+    return hasattr(os, "fork") and hasattr(os, "setsid") and hasattr(os, "killpg")
+
+
+class _Server:
+    def __init__(self) -> None:
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "twnotes.runner", "--serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
+        )
+        if self._readline().get("ready") is not True:
+            raise RunnerError("fork server did not start")
+
+    def _readline(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            code = self.proc.wait(timeout=5)
+            raise RunnerError(f"fork server exited with {code}")
+        data: dict[str, Any] = json.loads(line)
+        return data
+
+    def run(self, program: Program) -> Outcome:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(program.to_json()).encode() + b"\n")
+        self.proc.stdin.flush()
+        return Outcome.from_json(self._readline())
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+class Runner:
+    """Runs programs, `workers` at a time, through fork servers started on first use.
+
+    mode "fork" (default where available) uses the servers; "exec" starts a fresh interpreter
+    per program from the calling thread (slower, same isolation minus zombie reaping).
+    """
+
+    def __init__(self, workers: int | None = None, mode: str | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        chosen = mode or os.environ.get("TWNOTES_RUNNER_MODE") or (
+            "fork" if fork_available() else "exec")
+        if chosen not in ("fork", "exec"):
+            raise ValueError(f"unknown runner mode {chosen!r}")
+        self.mode = chosen
+        self._idle: queue.SimpleQueue[_Server] = queue.SimpleQueue()
+        self._all: list[_Server] = []
+        self._lock = threading.Lock()
+        self._started = 0
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _acquire(self) -> _Server:
+        with self._lock:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            start_new = self._started < self.workers
+            if start_new:
+                self._started += 1
+        if start_new:
+            server = _Server()
+            with self._lock:
+                self._all.append(server)
+            return server
+        return self._idle.get(timeout=None)
+
+    def run(self, program: Program) -> Outcome:
+        if self.mode == "exec":
+            return supervise(program, _spawn_exec)
+        server = self._acquire()
+        try:
+            outcome = server.run(program)
+        except (RunnerError, OSError, ValueError) as exc:
+            # The server died (it should not): replace it so later programs still run.
+            with self._lock:
+                self._all.remove(server)
+                self._started -= 1
+            server.close()
+            return Outcome("error", None, "", "", (), None, False, False, False, 0.0, 0,
+                           f"runner failed: {exc}")
+        self._idle.put(server)
+        return outcome
+
+    def run_all(self, programs: Sequence[Program]) -> list[Outcome]:
+        """Outcomes in the order of `programs`, run `workers` at a time."""
+        if not programs:
+            return []
+        if len(programs) == 1 or self.workers == 1:
+            return [self.run(p) for p in programs]
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(self.run, programs))
+
+    def close(self) -> None:
+        with self._lock:
+            servers, self._all = self._all, []
+        for server in servers:
+            server.close()
+
+
+def run_program(program: Program, mode: str | None = None) -> Outcome:
+    """One program, start to finish (tests and one-off use)."""
+    with Runner(workers=1, mode=mode) as runner:
+        return runner.run(program)
+
+
+def _main(argv: Iterable[str]) -> int:
+    args = list(argv)
+    if args == ["--serve"]:
+        return serve()
+    print("usage: python -m twnotes.runner --serve", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(_main(sys.argv[1:]))
+    except OSError as exc:  # pragma: no cover
+        if exc.errno == errno.EPIPE:
+            sys.exit(0)
+        raise
