@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 BOM = "\ufeff"
@@ -115,7 +116,26 @@ def markdown() -> MarkdownIt:
 
     CommonMark plus the GFM table and strikethrough extensions, as enabled in config.toml.
     """
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    _record_html_inline_offsets(md)
+    return md
+
+
+def _record_html_inline_offsets(md: MarkdownIt) -> None:
+    """Make each html_inline token carry `meta["offset"]`: where it starts in its inline
+    token's `content`. markdown-it gives inline tokens no columns; the sanitiser needs
+    the exact place of each piece of raw HTML to rewrite only those bytes.
+    """
+    rule = next(r for r in md.inline.ruler.__rules__ if r.name == "html_inline").fn
+
+    def html_inline(state: StateInline, silent: bool) -> bool:
+        start = state.pos
+        found: bool = rule(state, silent)
+        if found and not silent:
+            state.tokens[-1].meta["offset"] = start
+        return found
+
+    md.inline.ruler.at("html_inline", html_inline)
 
 
 def tokens(page: Page) -> list[Token]:

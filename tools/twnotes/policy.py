@@ -1,0 +1,127 @@
+"""The one allow-list: which tags, attributes and URLs raw HTML in a note may keep.
+
+`sanitize` applies it to content and `audit` reuses the URL test on the built site, so
+what counts as dangerous is decided here and nowhere else. The Hugo render hooks
+(layouts/_partials/url-is-safe.html) apply the same URL rule to Markdown links.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# Phrasing content: what may appear inside a paragraph, so inline HTML never breaks one.
+INLINE_TAGS: Final = frozenset({
+    "a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "del", "dfn", "em", "i", "img",
+    "ins", "kbd", "mark", "q", "rp", "rt", "ruby", "s", "samp", "small", "span", "strong",
+    "sub", "sup", "time", "u", "var", "wbr",
+})
+
+# Everything a note may use in an HTML block: the inline set plus block structure.
+BLOCK_TAGS: Final = INLINE_TAGS | frozenset({
+    "blockquote", "caption", "col", "colgroup", "dd", "details", "div", "dl", "dt",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "ol", "p",
+    "pre", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+})
+
+# Elements whose content is code, raw text, markup or another document: removing only the
+# tag would turn that content into visible (or live) markup, so they go whole.
+DROP_WHOLE: Final = frozenset({
+    "script", "style", "template", "noscript", "textarea", "title", "xmp", "noembed",
+    "noframes", "iframe", "object", "embed", "applet", "frame", "frameset", "plaintext",
+    "svg", "math", "select", "option", "optgroup", "datalist", "head", "canvas", "audio",
+    "video", "portal", "fencedframe", "meta", "link", "base", "param", "source", "track",
+    "input", "button", "form", "dialog", "slot", "search",
+})
+
+GLOBAL_ATTRS: Final = frozenset({"id", "title", "lang", "dir"})
+
+TAG_ATTRS: Final[dict[str, frozenset[str]]] = {
+    "a": frozenset({"href", "name", "hreflang", "rel"}),
+    "img": frozenset({"src", "alt", "width", "height", "loading"}),
+    "td": frozenset({"colspan", "rowspan", "align"}),
+    "th": frozenset({"colspan", "rowspan", "align", "scope", "abbr"}),
+    "col": frozenset({"span"}),
+    "colgroup": frozenset({"span"}),
+    "ol": frozenset({"start", "reversed", "type"}),
+    "li": frozenset({"value"}),
+    "details": frozenset({"open"}),
+    "time": frozenset({"datetime"}),
+    "del": frozenset({"cite", "datetime"}),
+    "ins": frozenset({"cite", "datetime"}),
+    "q": frozenset({"cite"}),
+    "blockquote": frozenset({"cite"}),
+}
+
+URL_ATTRS: Final = frozenset({"href", "src", "cite"})
+SAFE_SCHEMES: Final = frozenset({"http", "https", "mailto"})
+IMAGE_SCHEMES: Final = frozenset({"http", "https"})
+
+# Ids and names share the page with the layout's own ids and with `window`/`document`
+# properties (DOM clobbering: <img name=cookie> shadows document.cookie). Rather than a
+# list of dangerous names, which is never complete, every id and name gets this prefix,
+# as GitHub does; a Markdown link to a raw-HTML anchor writes `#user-content-x`.
+ID_PREFIX: Final = "user-content-"
+
+EXTERNAL_REL: Final = "noopener noreferrer"
+
+# Browsers drop ASCII tab and newline anywhere in a URL and C0 controls and space at
+# its ends; removing every control and space is stricter, so no spelling of a scheme hides.
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\ufeff]")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+def url_scheme(url: str) -> str | None:
+    """The scheme a browser would see (lower case), '' for a relative URL, None if unclear.
+
+    `url` must already be entity-decoded (attribute values from html5lib are). A colon
+    before the first `/`, `?` or `#` that is not a well-formed scheme is "unclear", and
+    unclear is treated as dangerous.
+    """
+    squeezed = _INVISIBLE.sub("", url)
+    match = _SCHEME.match(squeezed)
+    if match:
+        return match.group(1).lower()
+    head = re.split(r"[/?#]", squeezed, maxsplit=1)[0]
+    return None if ":" in head else ""
+
+
+def is_safe_url(url: str, *, image: bool = False) -> bool:
+    """True for http(s), mailto (links only), relative paths and `#fragment` URLs."""
+    scheme = url_scheme(url)
+    if scheme is None:
+        return False
+    if scheme == "":
+        # "\\\\evil" and "/\\evil" are read as "//evil" by browsers; both are fine to
+        # keep (an ordinary external URL), but control characters never are.
+        return not _INVISIBLE.search(url.strip(" \t\n\r\f"))
+    return scheme in (IMAGE_SCHEMES if image else SAFE_SCHEMES)
+
+
+def is_external(url: str) -> bool:
+    """A link that leaves the site: an absolute http(s) URL or a scheme-relative one."""
+    squeezed = _INVISIBLE.sub("", url).replace("\\", "/")
+    return url_scheme(url) in ("http", "https") or squeezed.startswith("//")
+
+
+def is_dangerous_url(url: str) -> bool:
+    """The audit's test: a URL that runs code or renders a document when followed."""
+    scheme = url_scheme(url)
+    if scheme is None:
+        return True
+    if scheme in ("javascript", "vbscript", "livescript"):
+        return True
+    if scheme == "data":
+        media = _INVISIBLE.sub("", url).split(":", 1)[1].split(",", 1)[0].lower()
+        return not media.startswith("image/") or "svg" in media
+    return False
+
+
+def allowed_attrs(tag: str) -> frozenset[str]:
+    return GLOBAL_ATTRS | TAG_ATTRS.get(tag, frozenset())
+
+
+def prefixed_id(value: str) -> str:
+    """An id or name that cannot clobber a DOM global or a layout id; idempotent."""
+    value = value.strip()
+    return value if value.startswith(ID_PREFIX) else ID_PREFIX + value
