@@ -32,7 +32,43 @@ def add_sanitize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def add_snippets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    pass
+    from pathlib import Path
+
+    def shard(text: str) -> tuple[int, int]:
+        from twnotes.snippets import parse_shard
+
+        try:
+            return parse_shard(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parser = sub.add_parser(
+        "snippets", help="run every Python code block of the pages as a test",
+        description="Run every ```python block under PATH (default content/) in isolation; "
+        "exit 0 all pass, 1 any failure, 2 bad input.",
+    )
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    parser.add_argument("--list", action="store_true", help="list the snippets, run nothing")
+    parser.add_argument("--update", action="store_true",
+                        help="rewrite ```output blocks from what the snippets print")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write results as JSON")
+    parser.add_argument("-k", dest="pattern", metavar="PATTERN",
+                        help="only snippets whose id (file::Lline) contains PATTERN")
+    parser.add_argument("--shard", type=shard, metavar="I/N", help="run shard I of N")
+    parser.add_argument("--no-cache", action="store_true", help="run even unchanged snippets")
+    parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                        help="programs run at once (default: CPU count)")
+
+    def run(args: argparse.Namespace) -> int:
+        from twnotes.snippets import command
+
+        return command(
+            args.paths or [Path("content")], list_only=args.list, update=args.update,
+            json_path=args.json, pattern=args.pattern, shard=args.shard,
+            use_cache=not args.no_cache, jobs=args.jobs,
+        )
+
+    parser.set_defaults(func=run)
 
 
 def add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
