@@ -11,7 +11,7 @@ PAGEFIND := $(BIN)/python -m pagefind
 # builds without them instead of failing.
 export HUGO_ENABLEGITINFO := $(shell git rev-parse --is-inside-work-tree >/dev/null 2>&1 && echo true || echo false)
 
-.PHONY: venv node serve build test lint check-content site-test pytest bench clean
+.PHONY: venv node serve build test lint check-content site-test pytest snippets bench clean
 
 venv:
 	@if ! cmp -s requirements.txt $(VENV)/requirements.txt; then \
@@ -45,7 +45,7 @@ serve: venv
 # (the Pages workflow passes the URL that actions/configure-pages reports).
 BASEURL ?=
 
-build: venv
+build: venv snippets
 	rm -rf public
 	$(HUGO) --minify --gc --logLevel warn $(if $(BASEURL),--baseURL "$(BASEURL)")
 	rm -rf public/pagefind
@@ -55,10 +55,18 @@ lint: venv
 	$(BIN)/ruff check tools examples tests
 	$(BIN)/mypy
 
-pytest: venv node
-	$(BIN)/pytest
+# Every Python block of the pages runs once here (unchanged ones come from the cache), and
+# the results land where the code-block render hook reads them. A plain `pytest` also
+# collects content/ (twnotes.pytest_plugin); `make test` runs tests/ only so that no
+# snippet runs twice.
+snippets: venv
+	mkdir -p data/generated
+	$(BIN)/twnotes snippets --json data/generated/snippets.json content
 
-test: lint pytest
+pytest: venv node
+	$(BIN)/pytest tests
+
+test: lint snippets pytest
 
 bench: venv
 	@echo "make bench: not built yet"; exit 1
