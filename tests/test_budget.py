@@ -1,0 +1,123 @@
+"""Page weight budget: the note page, before search is opened, stays small and self-contained.
+
+A size budget is a behaviour of the build (no browser needed): the bytes of the page's HTML
+plus every stylesheet and script it loads, as files on disk (uncompressed, the worst case;
+the gzip figure is printed for the report).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import BuiltSite
+
+NOTE_URL = "notes/twisted/"
+PAGE_BUDGET = 50 * 1024
+JS_BUDGET = 10 * 1024
+
+# Elements and attributes through which a browser fetches something on page load.
+LOADING = {
+    "script": "src", "img": "src", "iframe": "src", "source": "src", "video": "src",
+    "audio": "src", "embed": "src", "track": "src", "object": "data",
+}
+LOADING_LINK_RELS = {"stylesheet", "icon", "preload", "modulepreload", "prefetch", "manifest",
+                     "apple-touch-icon", "preconnect", "dns-prefetch"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Resource:
+    url: str
+    kind: str  # "css" or "js"
+    body: bytes
+
+
+def loaded_urls(html: str) -> list[tuple[str, str]]:
+    """(tag, url) of every resource the page makes the browser fetch when it loads."""
+    soup = BeautifulSoup(html, "html5lib")
+    urls = []
+    for tag, attr in LOADING.items():
+        urls += [(tag, str(el[attr])) for el in soup.find_all(tag) if el.has_attr(attr)]
+    for link in soup.find_all("link", href=True):
+        if LOADING_LINK_RELS & set(link.get("rel") or []):
+            urls.append(("link", str(link["href"])))
+    return urls
+
+
+def is_on_site(url: str) -> bool:
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc
+
+
+def resources(site: BuiltSite, html: str) -> list[Resource]:
+    out = []
+    for tag, url in loaded_urls(html):
+        assert is_on_site(url), url
+        path = site.public / urlsplit(url).path.lstrip("/")
+        out.append(Resource(url, "js" if tag == "script" else "css", path.read_bytes()))
+    return out
+
+
+def inline_scripts(html: str) -> list[str]:
+    soup = BeautifulSoup(html, "html5lib")
+    return [s.string or "" for s in soup.find_all("script") if not s.has_attr("src")]
+
+
+def all_pages(site: BuiltSite) -> list[Path]:
+    pages = sorted(site.public.rglob("*.html"))
+    assert pages, "the build produced no HTML"
+    return pages
+
+
+def test_note_page_fits_the_budget(built_site: BuiltSite) -> None:
+    html = built_site.page(NOTE_URL)
+    loaded = resources(built_site, html)
+    assert any(r.kind == "css" for r in loaded) and any(r.kind == "js" for r in loaded)
+    total = len(html.encode()) + sum(len(r.body) for r in loaded)
+    gzipped = len(gzip.compress(html.encode())) + sum(len(gzip.compress(r.body)) for r in loaded)
+    print(f"note page: {total} bytes ({gzipped} gzipped) in {1 + len(loaded)} files")
+    assert total <= PAGE_BUDGET
+
+
+def test_note_page_javascript_fits_the_budget(built_site: BuiltSite) -> None:
+    html = built_site.page(NOTE_URL)
+    js = sum(len(r.body) for r in resources(built_site, html) if r.kind == "js")
+    js += sum(len(s.encode()) for s in inline_scripts(html))
+    print(f"note page JavaScript: {js} bytes")
+    assert 0 < js <= JS_BUDGET
+
+
+def test_search_assets_load_only_on_the_search_page(built_site: BuiltSite) -> None:
+    for page in all_pages(built_site):
+        urls = [url for _, url in loaded_urls(page.read_text(encoding="utf-8"))]
+        assert not any("pagefind" in url for url in urls), page
+
+
+@pytest.mark.parametrize("page", ["", NOTE_URL, "search/", "404.html", "tags/"])
+def test_no_resource_is_fetched_from_another_site(built_site: BuiltSite, page: str) -> None:
+    off_site = [u for _, u in loaded_urls(built_site.page(page)) if not is_on_site(u)]
+    assert off_site == []
+
+
+def test_no_page_loads_anything_from_another_site(built_site: BuiltSite) -> None:
+    for page in all_pages(built_site):
+        off_site = [u for _, u in loaded_urls(page.read_text(encoding="utf-8"))
+                    if not is_on_site(u)]
+        assert off_site == [], page
+
+
+def test_stylesheets_use_no_web_fonts_or_remote_urls(built_site: BuiltSite) -> None:
+    sheets = list(built_site.public.rglob("*.css"))
+    assert sheets
+    for sheet in sheets:
+        if "pagefind" in sheet.parts:
+            continue  # Pagefind's own UI stylesheet, loaded on the search page only
+        css = sheet.read_text(encoding="utf-8")
+        assert "@font-face" not in css and "@import" not in css, sheet
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", css), sheet
