@@ -26,6 +26,12 @@ if (mount) {
       showImages: false,
       resetStyles: false,
     });
+    // Pagefind names its input only with `title`, which axe (label-title-only) and some
+    // screen readers do not take as a label; give it an accessible name of its own.
+    const input = mount.querySelector("input.pagefind-ui__search-input");
+    if (input && !input.hasAttribute("aria-label")) {
+      input.setAttribute("aria-label", input.title || input.placeholder || "搜索");
+    }
     const query = new URLSearchParams(location.search).get("q");
     if (query) ui.triggerSearch(query);
   };
