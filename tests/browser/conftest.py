@@ -1,0 +1,225 @@
+"""Browser fixtures: one built, indexed and served site and one Chromium per session.
+
+The site is built with its baseURL pointing at the local server, so every absolute URL the
+layouts emit stays on the site; any request that leaves 127.0.0.1 is recorded and aborted,
+which makes "no request leaves the site" a checkable fact rather than a hope.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import http.server
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import ROOT, BuiltSite, build_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags from /work/shared/FACTS.md: no sandbox (root in CI), no GPU, and nothing that phones home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# Every wait in these tests is bounded by this (milliseconds).
+TIMEOUT_MS = 15_000
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files, no access log on stderr; Pagefind's wasm needs its real MIME type."""
+
+    extensions_map = {  # noqa: RUF012 - the base class declares it as a plain class attribute
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+        ".css": "text/css",
+        ".json": "application/json",
+        ".xml": "application/xml",
+    }
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@dataclasses.dataclass(frozen=True)
+class ServedSite:
+    """The built site on disk and the URL it is served from."""
+
+    site: BuiltSite
+    base: str  # "http://127.0.0.1:PORT"
+
+    @property
+    def public(self) -> Path:
+        return self.site.public
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a site path such as ``/notes/twisted/``."""
+        return self.base + "/" + path.lstrip("/")
+
+    def pages(self) -> list[str]:
+        """URL paths of every HTML page of the build (Pagefind's own assets excluded)."""
+        paths: list[str] = []
+        for html in sorted(self.public.rglob("*.html")):
+            rel = html.relative_to(self.public)
+            if rel.parts[0] == "pagefind":
+                continue
+            if rel.name == "index.html":
+                paths.append("/" + "".join(part + "/" for part in rel.parts[:-1]))
+            else:
+                paths.append("/" + rel.as_posix())
+        return paths
+
+    def is_local(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob", "about"):
+            return True
+        return f"{parts.scheme}://{parts.netloc}" == self.base
+
+
+def pagefind_command(site: Path) -> list[str]:
+    """Index the build the way `make build` does: npm's Pagefind if the Makefile uses it."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    npm_pagefind = ROOT / "node_modules" / ".bin" / "pagefind"
+    if "node_modules/.bin/pagefind" in makefile or "npx pagefind" in makefile:
+        return [str(npm_pagefind), "--site", str(site)]
+    return [sys.executable, "-m", "pagefind", "--site", str(site)]
+
+
+@pytest.fixture(scope="session")
+def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
+    """Serve first (to learn the port), then build with that baseURL and index with Pagefind."""
+    public = tmp_path_factory.mktemp("browser-site") / "public"
+    public.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(public))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        base = f"http://127.0.0.1:{port}"
+        site = build_site(public, "--baseURL", base + "/")
+        proc = subprocess.run(
+            pagefind_command(public), capture_output=True, text=True, timeout=300, check=False
+        )
+        if proc.returncode != 0:
+            pytest.fail(f"pagefind failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+        yield ServedSite(site, base)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(served_site: ServedSite) -> Iterator[Any]:
+    """One headless Debian Chromium for the whole session; skips (saying why) if absent."""
+    if not CHROMIUM.is_file():
+        pytest.skip(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; "
+            ".ci/run does this) to run the browser tests"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - playwright is pinned in requirements.txt
+        pytest.skip(f"playwright is not importable: {exc}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclasses.dataclass
+class Traffic:
+    """What one browser context did: console errors, uncaught errors, requests made."""
+
+    site: ServedSite
+    console_errors: list[str] = dataclasses.field(default_factory=list)
+    outside: list[str] = dataclasses.field(default_factory=list)
+    requests: list[str] = dataclasses.field(default_factory=list)
+    bad_status: list[str] = dataclasses.field(default_factory=list)
+
+    def watch(self, page: Any) -> None:
+        """Record console errors, uncaught exceptions and failing responses of a page."""
+        page.on(
+            "console",
+            lambda msg: self.console_errors.append(f"{page.url}: console.{msg.type}: {msg.text}")
+            if msg.type == "error"
+            else None,
+        )
+        page.on("pageerror", lambda exc: self.console_errors.append(f"{page.url}: {exc}"))
+        page.on(
+            "response",
+            lambda resp: self.bad_status.append(f"{resp.status} {resp.url}")
+            if resp.status >= 400
+            else None,
+        )
+
+    def clear(self) -> None:
+        self.console_errors.clear()
+        self.outside.clear()
+        self.requests.clear()
+        self.bad_status.clear()
+
+
+@pytest.fixture
+def make_context(browser: Any, served_site: ServedSite) -> Iterator[Any]:
+    """Factory for browser contexts whose every request is routed: off-site ones are aborted."""
+    contexts: list[Any] = []
+
+    def factory(**options: Any) -> tuple[Any, Traffic]:
+        traffic = Traffic(served_site)
+        context = browser.new_context(**options)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+
+        def route(route: Any) -> None:
+            url = route.request.url
+            traffic.requests.append(url)
+            if served_site.is_local(url):
+                route.continue_()
+            else:
+                traffic.outside.append(url)
+                route.abort("blockedbyclient")
+
+        context.route("**/*", route)
+        context.on("page", traffic.watch)
+        contexts.append(context)
+        return context, traffic
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core from node_modules (pinned in package-lock.json, installed by `make node`)."""
+    if not AXE_JS.is_file():
+        pytest.skip(f"{AXE_JS.relative_to(ROOT)} is missing: run `make node` (npm ci)")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """test-artifacts/ at the repository root (gitignored): screenshots land here."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
