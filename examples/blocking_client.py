@@ -38,7 +38,8 @@ def download_all(addresses: list[Address]) -> None:
     for number, address in enumerate(addresses, start=1):
         begun = time.monotonic()
         poem = get_poetry(address)  # 一首下完才开始下一首
-        print(f"poem {number} 《{title(poem)}》: {len(poem)} bytes in {time.monotonic() - begun:.2f} s")
+        elapsed = time.monotonic() - begun
+        print(f"poem {number} 《{title(poem)}》: {len(poem)} bytes in {elapsed:.2f} s")
     print(f"blocking client: {len(addresses)} poems in {time.monotonic() - started:.2f} s")
 
 

@@ -72,7 +72,9 @@ async def measure(reactor: IReactorTime) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Install a reactor, then measure its CPU use.")
-    parser.add_argument("--reactor", choices=["default", "select", "poll", "epoll"], default="default")
+    parser.add_argument(
+        "--reactor", choices=["default", "select", "poll", "epoll"], default="default"
+    )
     parser.add_argument("--too-late", action="store_true",
                         help="import twisted.internet.reactor first, to show the error")
     args = parser.parse_args(argv)

@@ -15,7 +15,6 @@ monkey.patch_all()
 import time  # noqa: E402
 
 import gevent  # noqa: E402
-
 from blocking_client import get_poetry, title  # noqa: E402
 from slow_servers import slow_servers  # noqa: E402
 

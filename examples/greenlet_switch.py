@@ -34,7 +34,8 @@ def main() -> None:
     # 从主 greenlet 切到 ping；ping 函数返回后，控制权回到它的父 greenlet（这里的主 greenlet）。
     result = ping_greenlet.switch(3)
     print("\n".join(log))
-    print(f"ping returned {result!r}; ping dead: {ping_greenlet.dead}, pong dead: {pong_greenlet.dead}")
+    print(f"ping returned {result!r}; ping dead: {ping_greenlet.dead}, "
+          f"pong dead: {pong_greenlet.dead}")
     print(f"back in the main greenlet: {getcurrent().parent is None}")
     # pong 还停在 switch 处；丢弃它时 greenlet 会向它抛 GreenletExit 让它结束。
     pong_greenlet.throw()

@@ -40,10 +40,10 @@ class PoetryServerProtocol(Protocol):
         chunk = self._remaining[: self.factory.chunk_size]
         self._remaining = self._remaining[self.factory.chunk_size :]
         # transport.write 不会阻塞：字节先进入缓冲区，由 reactor 在套接字可写时发出。
-        self.transport.write(chunk)  # type: ignore[union-attr]
+        self.transport.write(chunk)
         if not self._remaining:
             self._sender.stop()
-            self.transport.loseConnection()  # type: ignore[union-attr]
+            self.transport.loseConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self._sender.running:  # the client hung up before the end of the poem
@@ -79,7 +79,7 @@ class PoetryClientProtocol(Protocol):
     """
 
     def __init__(self) -> None:
-        self.finished: Deferred[str] = Deferred()
+        self.finished: Deferred[str] = Deferred(self._cancel)
         self.reads = 0
         self._chunks: list[bytes] = []
 
@@ -88,7 +88,15 @@ class PoetryClientProtocol(Protocol):
         self.reads += 1
         self._chunks.append(data)
 
+    def _cancel(self, finished: Deferred[str]) -> None:
+        # 取消下载（例如超时）时断开连接，不让它在后台继续占着；
+        # Deferred 随后以 CancelledError 失败。
+        if self.transport is not None:
+            self.transport.abortConnection()
+
     def connectionLost(self, reason: Failure = connectionDone) -> None:
+        if self.finished.called:  # cancelled: the caller has already been told
+            return
         # 服务器正常关闭连接（ConnectionDone）才说明诗已完整；其他原因都是错误。
         if not reason.check(ConnectionDone):
             self.finished.errback(reason)

@@ -12,28 +12,26 @@ from __future__ import annotations
 import argparse
 import itertools
 
+from poetry_protocol import PoetryServerFactory, load_poems
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IListeningPort, IReactorCore, IReactorTime
+from twisted.internet.interfaces import IListeningPort, IReactorCore
 from twisted.internet.task import react
-
-from poetry_protocol import PoetryServerFactory, load_poems
 
 LOOPBACK_ANY_PORT = "tcp:0:interface=127.0.0.1"
 
 
 async def serve(reactor: IReactorCore, args: argparse.Namespace) -> None:
-    clock: IReactorTime = reactor  # type: ignore[assignment]
     descriptions = args.endpoints or [LOOPBACK_ANY_PORT] * 3
     listening: list[tuple[IListeningPort, PoetryServerFactory]] = []
     # 每个端点一首诗：端点描述字符串（如 "tcp:0:interface=127.0.0.1"）决定监听什么。
     for description, (name, poem) in zip(
         descriptions, itertools.cycle(load_poems()), strict=False
     ):
-        factory = PoetryServerFactory(poem, args.chunk_size, args.delay, clock)
+        factory = PoetryServerFactory(poem, args.chunk_size, args.delay, reactor)
         port = await serverFromString(reactor, description).listen(factory)
         address = port.getHost()
-        print(f"serving {name} on {address.host}:{address.port}", flush=True)  # type: ignore[attr-defined]
+        print(f"serving {name} on {address.host}:{address.port}", flush=True)
         listening.append((port, factory))
     if not args.once:
         await Deferred()  # 永不触发：服务器一直运行，直到 Ctrl+C 让 reactor 停下
@@ -44,11 +42,14 @@ async def serve(reactor: IReactorCore, args: argparse.Namespace) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("endpoints", nargs="*", help=f"server endpoints (default: 3 × {LOOPBACK_ANY_PORT})")
+    parser = argparse.ArgumentParser(description="Serve poems, slowly, over Twisted endpoints.")
+    parser.add_argument("endpoints", nargs="*",
+                        help=f"server endpoints (default: 3 × {LOOPBACK_ANY_PORT})")
     parser.add_argument("--chunk-size", type=int, default=10, help="bytes per write (default 10)")
-    parser.add_argument("--delay", type=float, default=0.1, help="seconds between writes (default 0.1)")
-    parser.add_argument("--once", action="store_true", help="serve one client per endpoint, then exit")
+    parser.add_argument("--delay", type=float, default=0.1,
+                        help="seconds between writes (default 0.1)")
+    parser.add_argument("--once", action="store_true",
+                        help="serve one client per endpoint, then exit")
     return parser.parse_args(argv)
 
 

@@ -9,29 +9,19 @@ at a time, and ``run()`` returns only after ``reactor.stop()``.
 from __future__ import annotations
 
 import threading
-from typing import Any
 
+from log_observer import log_to_stdout
 from twisted.internet import reactor
-from twisted.logger import formatEvent, globalLogBeginner
-
-
-def print_log_event(event: dict[str, Any]) -> None:
-    """A minimal log observer: one line per event, plus the error of a logged failure."""
-    text = formatEvent(event)
-    failure = event.get("log_failure")
-    if failure is not None:
-        text += f": {failure.type.__name__}: {failure.getErrorMessage()}"
-    print(f"[log] {text}")
 
 
 def countdown(n: int) -> None:
     if n == 0:
         print("countdown done, stopping the reactor")
-        reactor.stop()  # type: ignore[attr-defined]
+        reactor.stop()
         return
     print(f"countdown {n}")
     # 不要 time.sleep(0.1)：那会让整个 reactor 停住。让 reactor 在 0.1 秒后再叫我们。
-    reactor.callLater(0.1, countdown, n - 1)  # type: ignore[attr-defined]
+    reactor.callLater(0.1, countdown, n - 1)
 
 
 def broken_callback() -> None:
@@ -42,16 +32,16 @@ def started() -> None:
     print(f"reactor running in thread {threading.current_thread().name!r}")
     countdown(3)
     # 回调里抛出的异常会被 reactor 捕获并记入日志，reactor 继续运行。
-    reactor.callLater(0.15, broken_callback)  # type: ignore[attr-defined]
+    reactor.callLater(0.15, broken_callback)
 
 
 def main() -> None:
-    globalLogBeginner.beginLoggingTo([print_log_event], redirectStandardIO=False)
+    log_to_stdout()
     # 只要 import 了 reactor，就已经有一个 reactor 了：Linux 上默认是 EPollReactor。
     print(f"reactor class: {type(reactor).__name__}")
-    reactor.callWhenRunning(started)  # type: ignore[attr-defined]
+    reactor.callWhenRunning(started)
     print("calling reactor.run()")
-    reactor.run()  # type: ignore[attr-defined]  # 阻塞在这里，直到 reactor.stop()
+    reactor.run()  # 阻塞在这里，直到 reactor.stop()
     print("reactor.run() returned")
 
 

@@ -20,11 +20,11 @@ def where(label: str) -> None:
 
 def main() -> None:
     ready = threading.Event()
-    reactor.callWhenRunning(where, "callWhenRunning callback")  # type: ignore[attr-defined]
-    reactor.callWhenRunning(ready.set)  # type: ignore[attr-defined]
+    reactor.callWhenRunning(where, "callWhenRunning callback")
+    reactor.callWhenRunning(ready.set)
     # 在工作线程里启动 reactor：之后所有回调都在这个线程里执行。
     thread = threading.Thread(
-        target=reactor.run,  # type: ignore[attr-defined]
+        target=reactor.run,
         kwargs={"installSignalHandlers": False},
         name="reactor-thread",
     )
@@ -33,8 +33,8 @@ def main() -> None:
         raise RuntimeError("the reactor did not start within 30 s")
     where("main() after starting the reactor")
     # 从别的线程调用 reactor 只能用 callFromThread：它把函数交给 reactor 线程去执行。
-    reactor.callFromThread(where, "callFromThread callback")  # type: ignore[attr-defined]
-    reactor.callFromThread(reactor.stop)  # type: ignore[attr-defined]
+    reactor.callFromThread(where, "callFromThread callback")
+    reactor.callFromThread(reactor.stop)
     thread.join(timeout=30)
     print(f"reactor thread finished: {not thread.is_alive()}")
 

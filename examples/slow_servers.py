@@ -19,7 +19,9 @@ Address = tuple[str, int]
 
 
 @contextlib.contextmanager
-def slow_servers(count: int = 3, delay: float = 0.1, chunk_size: int = 10) -> Iterator[list[Address]]:
+def slow_servers(
+    count: int = 3, delay: float = 0.1, chunk_size: int = 10
+) -> Iterator[list[Address]]:
     """Yield ``count`` loopback addresses, each serving one poem once, slowly."""
     command = [
         sys.executable,
