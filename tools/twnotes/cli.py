@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +29,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_sanitize(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    pass
+    parser = sub.add_parser(
+        "sanitize", help="make the raw HTML in content pages safe (in place, like a formatter)",
+        description="Clean the raw HTML of Markdown pages against the allow-list; only those "
+        "bytes change. `-` reads one HTML fragment on stdin and writes it clean to stdout.")
+    parser.add_argument("--check", action="store_true",
+                        help="change nothing; exit 1 and list file:line when a page is not clean")
+    parser.add_argument("--diff", action="store_true",
+                        help="change nothing; print what would change as a unified diff")
+    parser.add_argument("-j", "--jobs", type=int, default=0,
+                        help="worker processes (default: all cores for large trees)")
+    parser.add_argument("paths", nargs="*", metavar="PATH", default=["content"],
+                        help="pages or folders (default: content/), or - for stdin")
+    parser.set_defaults(func=_sanitize)
+
+
+def _sanitize(args: argparse.Namespace) -> int:
+    from twnotes import sanitize
+
+    if args.paths == ["-"]:
+        return sanitize.run_stdin(sys.stdin.buffer.read(), sys.stdout, sys.stderr)
+    return sanitize.run([Path(p) for p in args.paths], check=args.check, diff=args.diff,
+                        jobs=args.jobs, out=sys.stdout, err=sys.stderr)
 
 
 def add_snippets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

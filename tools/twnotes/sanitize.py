@@ -1,0 +1,640 @@
+"""Make the raw HTML in notes safe, in place, the way a formatter rewrites code.
+
+markdown-it-py finds raw HTML exactly where Hugo's goldmark would (html_block tokens and
+the html_inline children of inline tokens); each piece is parsed by html5lib through
+beautifulsoup4 the way a browser parses it, cleaned against `policy`, serialised, checked
+to parse back to the same tree, and written back over its own bytes only. Every other
+byte of the file (front matter, BOM, CRLF, trailing spaces, code) stays as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import html
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Final, TextIO
+
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, PageElement, Tag
+from markdown_it.token import Token
+
+from twnotes import pages, policy
+
+XHTML_NS: Final = "http://www.w3.org/1999/xhtml"
+VOID: Final = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr",
+})
+# Elements whose first newline the HTML parser drops: one more is written to keep it.
+NEWLINE_EATERS: Final = frozenset({"pre", "listing", "textarea"})
+# Tree depth kept (deeper elements are unwrapped, text kept) and the tag depth html5lib
+# is ever shown: its scope checks walk the open-element stack, so nesting costs
+# quadratic time, and bs4 and html5lib recurse in places. Both caps keep time bounded.
+MAX_DEPTH: Final = 100
+PARSE_DEPTH: Final = 400
+MAX_ROUNDS: Final = 3
+
+# CommonMark HTML block start condition 6: a line opening with one of these tags starts
+# a block that runs to the next blank line, whatever else the line holds.
+BLOCK_START: Final = frozenset({
+    "address", "article", "aside", "base", "basefont", "blockquote", "body", "caption",
+    "center", "col", "colgroup", "dd", "details", "dialog", "dir", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "frame", "frameset", "h1", "h2",
+    "h3", "h4", "h5", "h6", "head", "header", "hr", "html", "iframe", "legend", "li", "link",
+    "main", "menu", "menuitem", "nav", "noframes", "ol", "optgroup", "option", "p", "param",
+    "search", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "title",
+    "tr", "track", "ul",
+})
+_BLOCK_START_RE: Final = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)(?:[ \t/>]|$)")
+# Start conditions 1-5 end at a marker line, not at a blank line.
+_MARKER_BLOCK_RE: Final = re.compile(r"<(?:script|pre|style|textarea)(?:[ \t>]|$)|<!|<\?", re.I)
+_BLANK_LINE_RE: Final = re.compile(r"\n(?=[ \t]*\n)")
+_TAG_RE: Final = re.compile(r"<(/?)([A-Za-z][^\t\n\f />]*)[^>]*?(/?)>")
+_LINE_END_RE: Final = re.compile(r"\r\n|\r|\n")
+
+# Why html5lib and not html.parser: bs4's html.parser builder does not follow the HTML5
+# parsing algorithm. It hides `<img onerror>` inside `<!-->`, `--!>` and `<![CDATA[`,
+# which a browser ends early and then runs, and it reads the text of textarea, title,
+# xmp, noembed, noframes and noscript as markup where a browser reads text. A sanitiser
+# must judge the tree the browser will build, so it parses with html5lib.
+# The doctype keeps the parse in no-quirks mode, as on the site's pages.
+_BODY_PREFIX: Final = "<!DOCTYPE html><html><head></head><body>"
+
+
+# --------------------------------------------------------------------------- fragments
+
+
+def _cap_nesting(fragment: str) -> str:
+    """Drop tags nested deeper than PARSE_DEPTH before html5lib sees them (text stays).
+
+    A rough, regex-level cut is enough here: it runs only on absurd nesting, and the
+    result is still parsed and cleaned in full, so it can change fidelity, never safety.
+    """
+    if fragment.count("<") <= PARSE_DEPTH:
+        return fragment
+    depth, kept, last, cut = 0, [], 0, False
+    for match in _TAG_RE.finditer(fragment):
+        closing, name, selfclosing = match.group(1), match.group(2).lower(), match.group(3)
+        deep = depth >= PARSE_DEPTH
+        if closing:
+            deep = depth > PARSE_DEPTH
+            depth = max(0, depth - 1)
+        elif name not in VOID and not selfclosing:
+            depth += 1
+        if deep:
+            kept.append(fragment[last:match.start()])
+            last, cut = match.end(), True
+    if not cut:
+        return fragment
+    kept.append(fragment[last:])
+    return "".join(kept)
+
+
+def _parse(fragment: str, inline: bool) -> list[PageElement]:
+    """The nodes a browser builds for `fragment` inside a <div> (or a <p> when inline)."""
+    prefix = _BODY_PREFIX + ("<p>" if inline else "")
+    soup = BeautifulSoup(prefix + _cap_nesting(fragment), "html5lib",
+                         multi_valued_attributes=None)
+    body = soup.body
+    assert body is not None
+    if not inline:
+        _wrap_strays(soup, body)
+        return list(body.contents)
+    # Inline: the <p> we opened, then whatever a block tag or </p> pushed out of it.
+    nodes: list[PageElement] = list(body.contents)
+    if nodes and isinstance(nodes[0], Tag) and nodes[0].name == "p":
+        nodes[:1] = list(nodes[0].contents)
+    return nodes
+
+
+def _text_only(nodes: Iterable[PageElement]) -> str:
+    """The visible text of nodes, without what the policy drops whole."""
+    out: list[str] = []
+    stack = list(reversed(list(nodes)))
+    while stack:
+        node = stack.pop()
+        if type(node) is NavigableString:
+            out.append(str(node))
+        elif isinstance(node, Tag) and node.namespace in (None, XHTML_NS) and (
+                node.name not in policy.DROP_WHOLE):
+            stack.extend(reversed(node.contents))
+    return "".join(out)
+
+
+def _wrap_strays(soup: BeautifulSoup, body: Tag) -> None:
+    """Put list items outside a list into a <ul>, and dt/dd outside a <dl> into a <dl>."""
+    for names, parents, wrapper in ((("li",), ("ul", "ol"), "ul"),
+                                    (("dt", "dd"), ("dl",), "dl")):
+        for item in body.find_all(names):
+            parent = item.parent
+            if parent is None or parent.name in parents:
+                continue
+            box = soup.new_tag(wrapper)
+            item.insert_before(box)
+            node: PageElement | None = item
+            while node is not None:
+                nxt = node.next_sibling
+                member = isinstance(node, Tag) and node.name in names
+                # Whitespace between two items moves with them.
+                gap = (isinstance(node, NavigableString) and not node.strip()
+                       and isinstance(nxt, Tag) and nxt.name in names)
+                if not (member or gap):
+                    break
+                box.append(node.extract())
+                node = nxt
+
+
+def _escape_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_attr(value: str) -> str:
+    return (_escape_text(value).replace('"', "&quot;").replace("\n", "&#10;")
+            .replace("\t", "&#9;"))
+
+
+def _clean_attrs(tag: Tag) -> list[tuple[str, str]]:
+    name = tag.name
+    allowed = policy.allowed_attrs(name)
+    kept: list[tuple[str, str]] = []
+    href: str | None = None
+    for key, raw in tag.attrs.items():
+        value = raw if isinstance(raw, str) else " ".join(raw)
+        if key not in allowed or key == "rel":
+            continue
+        if key in policy.URL_ATTRS and not policy.is_safe_url(value, image=name == "img"):
+            continue
+        if key in ("id", "name"):
+            if not value.strip():
+                continue
+            value = policy.prefixed_id(value)
+        if key == "href":
+            href = value
+        kept.append((key, value))
+    if name == "a" and href is not None and policy.is_external(href):
+        kept.append(("rel", policy.EXTERNAL_REL))
+    return kept
+
+
+def _emit(nodes: Iterable[PageElement], *, inline: bool, clean: bool) -> str:
+    """Serialise nodes; with `clean`, apply the policy on the way (one pass, no recursion).
+
+    Without `clean` everything is written as parsed: that is the round-trip check.
+    """
+    allowed = policy.INLINE_TAGS if inline else policy.BLOCK_TAGS
+    out: list[str] = []
+    # Work items: a node with its depth, or a closing tag already rendered.
+    stack: list[tuple[PageElement, int] | str] = [(n, 1) for n in reversed(list(nodes))]
+    after_newline_eater = False
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            after_newline_eater = False
+            continue
+        node, depth = item
+        if isinstance(node, NavigableString):
+            if type(node) is not NavigableString:  # comment, CDATA, doctype, PI
+                if not clean:
+                    out.append(f"<!--{node}-->")
+                    after_newline_eater = False
+                continue
+            text = str(node)
+            if after_newline_eater and text.startswith("\n"):
+                out.append("\n")
+            if text:
+                out.append(_escape_text(text))
+                after_newline_eater = False
+            continue
+        if not isinstance(node, Tag):
+            continue
+        name = node.name
+        children = list(node.contents)
+        if clean:
+            if node.namespace not in (None, XHTML_NS) or name in policy.DROP_WHOLE:
+                continue
+            if name not in allowed or depth > MAX_DEPTH:
+                stack.extend((child, depth) for child in reversed(children))
+                continue
+            attrs = _clean_attrs(node)
+        else:
+            if node.namespace not in (None, XHTML_NS):
+                name = f"{node.prefix or 'ns'}:{name}"
+            attrs = [(k, v if isinstance(v, str) else " ".join(v))
+                     for k, v in node.attrs.items()]
+        rendered = "".join(f' {k}="{_escape_attr(v)}"' for k, v in attrs)
+        out.append(f"<{name}{rendered}>")
+        after_newline_eater = name in NEWLINE_EATERS
+        if name in VOID:
+            continue
+        stack.append(f"</{name}>")
+        stack.extend((child, depth + 1) for child in reversed(children))
+    # A blank line would end an HTML block in Markdown: keep the newline as a reference.
+    return _BLANK_LINE_RE.sub("&#10;", "".join(out))
+
+
+@lru_cache(maxsize=4096)
+def clean_fragment(fragment: str, *, inline: bool = False) -> str:
+    """The fragment with everything outside the allow-list removed, well formed.
+
+    The result parses back (html5lib, same context) to exactly the tree it was written
+    from, which is what defeats mutation XSS, and cleaning it again changes nothing.
+    """
+    current = fragment
+    for _ in range(MAX_ROUNDS):
+        cleaned = _emit(_parse(current, inline), inline=inline, clean=True)
+        if cleaned == current:
+            return cleaned
+        if _emit(_parse(cleaned, inline), inline=inline, clean=False) == cleaned:
+            return cleaned
+        current = cleaned
+    # Still not stable: keep only the text, which is always stable.
+    text = _text_only(_parse(current, inline))
+    return _BLANK_LINE_RE.sub("&#10;", _escape_text(text))
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@dataclasses.dataclass(frozen=True)
+class Edit:
+    """Replace text[start:end] with `new`; `line` (1-based) is where it starts."""
+
+    start: int
+    end: int
+    new: str
+    line: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """What sanitising one page gives: the clean text and where it differs."""
+
+    path: Path
+    original: str
+    cleaned: str
+    lines: tuple[int, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.cleaned != self.original
+
+
+class _Lines:
+    """The page's lines as markdown-it numbers them, with absolute offsets in the text."""
+
+    def __init__(self, page: pages.Page) -> None:
+        self.text = page.text
+        self.starts = [0]
+        self.starts.extend(m.end() for m in _LINE_END_RE.finditer(page.text))
+        if self.starts[-1] == len(page.text) and len(self.starts) > 1:
+            self.starts.pop()
+        self.bom = 1 if page.has_bom else 0
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def start(self, index: int) -> int:
+        """Offset of line `index` (0-based); after the BOM on the first line."""
+        if index >= len(self.starts):
+            return len(self.text)
+        return self.starts[index] + (self.bom if index == 0 else 0)
+
+    def end(self, index: int) -> int:
+        """Offset of the first line ending character of line `index` (or end of text)."""
+        nxt = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
+        body = self.text[self.starts[index]:nxt]
+        return nxt - (len(body) - len(body.rstrip("\r\n")))
+
+    def content(self, index: int) -> str:
+        return self.text[self.start(index):self.end(index)]
+
+    def ending(self, index: int) -> str:
+        return self.text[self.end(index):self.start(index + 1)] if index < len(self) else ""
+
+
+def _block_edit(page: pages.Page, lines: _Lines, token: Token) -> Edit | None:
+    assert token.map is not None
+    first, stop = token.map
+    body = token.content.removesuffix("\n").split("\n")
+    prefixes: list[str] = []
+    for offset, content in enumerate(body):
+        source = lines.content(first + offset)
+        if not source.endswith(content):
+            raise pages.PageError(page.path, first + offset + 1,
+                                  "raw HTML inside a tab-indented container: expand the "
+                                  "tabs to spaces so it can be rewritten")
+        prefixes.append(source[:len(source) - len(content)])
+    fragment = "\n".join(body)
+    cleaned = clean_fragment(fragment)
+    if cleaned == fragment:
+        return None
+    head = prefixes[0]
+    # Continuation lines keep the container's indentation: list markers become spaces.
+    cont = prefixes[1] if len(prefixes) > 1 else re.sub(r"[^>\s]", " ", head)
+    eol = lines.ending(first) or "\n"
+    if not cleaned.strip():
+        new_lines = [head.rstrip()]
+    else:
+        match = _BLOCK_START_RE.match(cleaned)
+        if not (match and match.group(1).lower() in BLOCK_START):
+            cleaned = f"<div>{cleaned}</div>"
+        out = cleaned.split("\n")
+        new_lines = [head + out[0]] + [cont + line for line in out[1:]]
+        # A marker-ended block may be followed directly by Markdown; the rewritten block
+        # ends only at a blank line, so give it one.
+        if (_MARKER_BLOCK_RE.match(fragment) and stop < len(lines)
+                and lines.content(stop).strip()):
+            new_lines.append(cont.rstrip())
+    last_eol = lines.ending(stop - 1)
+    new = eol.join(new_lines) + last_eol
+    return Edit(lines.start(first), lines.start(stop) if stop < len(lines) else len(page.text),
+                new, first + 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Piece:
+    offset: int
+    html: str
+
+
+class _InlineMap:
+    """Maps offsets in an inline token's content to offsets in the page text."""
+
+    def __init__(self, lines: _Lines, token: Token, content: str, cursor: dict[int, int],
+                 in_table: bool) -> None:
+        assert token.map is not None
+        self.rows: list[tuple[int, int, str, str]] = []  # (content start, abs col, text, src)
+        position = 0
+        for index, part in enumerate(content.split("\n")):
+            line = token.map[0] + index
+            source = lines.content(line)
+            if in_table:
+                wanted = part.replace("|", "\\|")
+                col = source.find(wanted, cursor.get(line, 0))
+                if col < 0:
+                    col = source.find(part, cursor.get(line, 0))
+                    wanted = part
+                cursor[line] = max(col, 0) + len(wanted)
+            else:
+                wanted = part
+                col = source.rfind(part)
+            if col < 0:
+                raise LookupError(line)
+            self.rows.append((position, lines.start(line) + col, part, wanted))
+            position += len(part) + 1
+
+    def position(self, offset: int) -> int:
+        for start, absolute, part, wanted in reversed(self.rows):
+            if offset >= start:
+                column = offset - start
+                if wanted != part:  # `\|` in a table cell is one character in content
+                    column += part[:column].count("|")
+                return absolute + column
+        raise LookupError(offset)
+
+
+def _markers(pieces: Sequence[_Piece]) -> list[str]:
+    taken = "".join(p.html for p in pieces)
+    for base in range(0xE000, 0xF8FF, 2):
+        if chr(base) not in taken and chr(base + 1) not in taken:
+            return [f"{chr(base)}{i}{chr(base + 1)}" for i in range(len(pieces))]
+    raise ValueError("no free marker character")  # pragma: no cover - 3,000 tried
+
+
+def _balanced(pieces: Sequence[_Piece]) -> tuple[list[str], str] | None:
+    """Clean the pieces of one inline token together, so tags pair up across them.
+
+    Each piece is followed by a marker standing for the Markdown after it; the cleaned
+    fragment is cut at the markers. Returns the new pieces and the closing tags still owed
+    at the end of the paragraph, or None when the parser moved a marker.
+    """
+    marks = _markers(pieces)
+    fragment = "".join(p.html + m for p, m in zip(pieces, marks, strict=True))
+    cleaned = clean_fragment(fragment, inline=True)
+    out: list[str] = []
+    rest = cleaned
+    for mark in marks:
+        head, found, rest = rest.partition(mark)
+        if not found:
+            return None
+        out.append(head)
+    if any(mark in rest for mark in marks):
+        return None
+    return out, rest
+
+
+def _inline_skeleton(content: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The html pieces and the other (non-text) tokens markdown-it sees in `content`."""
+    html_pieces: list[str] = []
+    others: list[tuple[str, str]] = []
+    for child in pages.markdown().parseInline(content)[0].children or []:
+        if child.type == "html_inline":
+            html_pieces.append(child.content)
+        elif child.type != "text":
+            others.append((child.type, str(child.attrs) + child.content))
+    return html_pieces, others
+
+
+def _escaped_piece(piece: str) -> str:
+    """A piece of HTML shown as literal text: entity-escaped, Markdown punctuation escaped."""
+    text = html.escape(piece.replace("\n", " "), quote=False)
+    return re.sub(r"([!-%'-/:=?@\[-`{-~])", r"\\\1", text)
+
+
+def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
+                  cursor: dict[int, int], in_table: bool) -> list[Edit]:
+    pieces = [_Piece(int(child.meta["offset"]), child.content)
+              for child in token.children or [] if child.type == "html_inline"]
+    if not pieces:
+        return []
+    content = token.content
+    plan = _balanced(pieces)
+    if plan is not None and plan == ([p.html for p in pieces], ""):
+        return []
+    candidates: list[tuple[list[str], str]] = []
+    if plan is not None:
+        candidates.append(plan)
+    candidates.append(([_escaped_piece(p.html) for p in pieces], ""))
+    old_skeleton = _inline_skeleton(content)[1]
+    chosen: tuple[list[str], str] | None = None
+    for new_pieces, tail in candidates:
+        rebuilt, last = [], 0
+        for piece, new in zip(pieces, new_pieces, strict=True):
+            rebuilt += [content[last:piece.offset], new]
+            last = piece.offset + len(piece.html)
+        rebuilt += [content[last:], tail]
+        html_now, skeleton = _inline_skeleton("".join(rebuilt))
+        wanted = [x for x in [*new_pieces, tail] if x]
+        if skeleton == old_skeleton and "".join(html_now) == "".join(wanted):
+            chosen = (new_pieces, tail)
+            break
+    line = (token.map[0] if token.map else 0) + 1
+    if chosen is None:
+        raise pages.PageError(page.path, line, "raw HTML here cannot be rewritten without "
+                              "changing the Markdown around it; edit it by hand")
+    try:
+        where = _InlineMap(lines, token, content, cursor, in_table)
+        edits = []
+        for piece, new in zip(pieces, chosen[0], strict=True):
+            start, end = where.position(piece.offset), where.position(
+                piece.offset + len(piece.html))
+            first_line, last_line = piece.html.split("\n")[0], piece.html.split("\n")[-1]
+            if not (page.text.startswith(first_line, start)
+                    and page.text[:end].endswith(last_line)):
+                raise LookupError(piece.offset)
+            if new != piece.html:
+                edits.append(Edit(start, end, new, page.text.count("\n", 0, start) + 1))
+        if chosen[1]:
+            end = where.position(len(content))
+            edits.append(Edit(end, end, chosen[1], page.text.count("\n", 0, end) + 1))
+    except LookupError:
+        raise pages.PageError(page.path, line, "cannot locate the raw HTML of this "
+                              "paragraph in the source; edit it by hand") from None
+    return edits
+
+
+def find_edits(page: pages.Page) -> list[Edit]:
+    """Every rewrite that makes the page's raw HTML clean, in file order."""
+    if "<" not in page.text:
+        return []
+    lines = _Lines(page)
+    edits: list[Edit] = []
+    cursor: dict[int, int] = {}
+    in_table = False
+    for token in pages.tokens(page):
+        if token.type in ("td_open", "th_open"):
+            in_table = True
+        elif token.type in ("td_close", "th_close"):
+            in_table = False
+        if token.type == "html_block":
+            edit = _block_edit(page, lines, token)
+            if edit is not None:
+                edits.append(edit)
+        elif token.type == "inline" and "<" in token.content:
+            edits.extend(_inline_edits(page, lines, token, cursor, in_table))
+    return sorted(edits, key=lambda e: e.start)
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    parts, last = [], 0
+    for edit in edits:
+        parts += [text[last:edit.start], edit.new]
+        last = edit.end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def sanitize_page(page: pages.Page) -> Result:
+    """The page with clean raw HTML; rewrites until nothing changes, a few rounds at most."""
+    current = page
+    changed_lines: list[int] = []
+    for _ in range(MAX_ROUNDS + 1):
+        edits = find_edits(current)
+        if not edits:
+            return Result(page.path, page.text, current.text, tuple(sorted(set(changed_lines))))
+        if current is page:
+            changed_lines.extend(e.line for e in edits)
+        current = dataclasses.replace(current, text=apply_edits(current.text, edits))
+    raise pages.PageError(page.path, changed_lines[0] if changed_lines else 1,
+                          "raw HTML does not settle into a clean form; edit it by hand")
+
+
+def sanitize_text(text: str, path: Path = Path("<text>")) -> Result:
+    return sanitize_page(pages.parse_page_text(path, text))
+
+
+# --------------------------------------------------------------------------- files
+
+
+@dataclasses.dataclass(frozen=True)
+class FileOutcome:
+    """One file's fate: a result, or the bad-input message that left it untouched."""
+
+    path: Path
+    result: Result | None = None
+    error: str | None = None
+
+
+def sanitize_file(path: Path, write: bool) -> FileOutcome:
+    try:
+        page = pages.read_page(path)
+        result = sanitize_page(page)
+    except pages.PageError as exc:
+        return FileOutcome(path, error=str(exc))
+    except OSError as exc:
+        return FileOutcome(path, error=f"{path}:1: {exc.strerror or exc}")
+    if write and result.changed:
+        pages.atomic_write(path, result.cleaned.encode("utf-8"))
+    return FileOutcome(path, result=result)
+
+
+def sanitize_paths(paths: Sequence[Path], write: bool, jobs: int = 0) -> Iterator[
+        FileOutcome | pages.Skipped]:
+    """Sanitise every page under `paths`; many files are spread over worker processes."""
+    found = list(pages.find_pages(paths))
+    files = [p for p in found if isinstance(p, Path)]
+    yield from (s for s in found if isinstance(s, pages.Skipped))
+    if jobs == 0:
+        import os
+        jobs = min(os.cpu_count() or 1, 8) if len(files) >= 200 else 1
+    if jobs <= 1:
+        for path in files:
+            yield sanitize_file(path, write)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(jobs, mp_context=get_context("fork")) as pool:
+        yield from pool.map(sanitize_file, files, [write] * len(files),
+                            chunksize=max(1, len(files) // (jobs * 4)))
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def run(paths: Sequence[Path], *, check: bool, diff: bool, jobs: int,
+        out: TextIO, err: TextIO) -> int:
+    """`twnotes sanitize`: 0 clean or rewritten, 1 (--check) would change, 2 bad input."""
+    bad = would_change = rewritten = 0
+    write = not (check or diff)
+    for outcome in sanitize_paths(paths, write, jobs):
+        if isinstance(outcome, pages.Skipped):
+            print(f"{outcome.path}: {outcome.reason}", file=err)
+            bad += 1
+            continue
+        if outcome.error is not None:
+            print(outcome.error, file=err)
+            bad += 1
+            continue
+        result = outcome.result
+        if result is None or not result.changed:
+            continue
+        verb = "raw HTML rewritten" if write else "raw HTML is not clean"
+        for line in result.lines:
+            print(f"{outcome.path}:{line}: {verb}", file=err)
+        if diff:
+            out.writelines(difflib.unified_diff(
+                result.original.splitlines(keepends=True),
+                result.cleaned.splitlines(keepends=True),
+                fromfile=str(outcome.path), tofile=str(outcome.path)))
+        would_change += 1
+        rewritten += write
+    if bad:
+        return 2
+    return 1 if check and would_change else 0
+
+
+def run_stdin(data: bytes, out: TextIO, err: TextIO) -> int:
+    """`twnotes sanitize -`: one fragment in, the clean fragment out."""
+    try:
+        text = pages.decode(Path("<stdin>"), data)
+    except pages.PageError as exc:
+        print(exc, file=err)
+        return 2
+    out.write(clean_fragment(text.replace("\r\n", "\n").replace("\r", "\n")))
+    return 0
