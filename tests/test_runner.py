@@ -1,0 +1,165 @@
+"""The isolated runner, with real processes: each test is one behaviour of a run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from twnotes.runner import Outcome, Program, Runner, Segment, run_program
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the runner needs fork()")
+
+
+@pytest.fixture(scope="module")
+def runner() -> Iterator[Runner]:
+    with Runner(workers=2) as shared:
+        yield shared
+
+
+def program(code: str, first_line: int = 1, timeout: float = 10.0,
+            stop_after: float | None = None, output_limit: int = 1 << 20) -> Program:
+    return Program((Segment(code, first_line),), "content/page.md", timeout=timeout,
+                   stop_after=stop_after, output_limit=output_limit)
+
+
+def pid_gone(pid: int, within_s: float = 2.0) -> bool:
+    """True once /proc has no such process (a zombie would still be listed)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if not Path(f"/proc/{pid}").exists():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_clean_program_exits_zero_with_its_output(runner: Runner) -> None:
+    outcome = runner.run(program("print('hello')"))
+    assert (outcome.status, outcome.returncode, outcome.stdout) == ("exited", 0, "hello\n")
+
+
+def test_an_exception_names_the_markdown_file_and_line(runner: Runner) -> None:
+    outcome = runner.run(program("x = 1\nprint(x / 0)", first_line=40))
+    assert outcome.returncode == 1
+    assert outcome.exception == "builtins.ZeroDivisionError"
+    assert 'File "content/page.md", line 41' in outcome.stderr
+    assert "print(x / 0)" in outcome.stderr  # the source line is shown, too
+    assert "runner.py" not in outcome.stderr  # no frame of the machinery
+
+
+def test_a_syntax_error_names_its_line_and_nothing_runs(runner: Runner) -> None:
+    outcome = runner.run(program("print('ran')\ndef broken(:\n    pass", first_line=10))
+    assert outcome.exception == "builtins.SyntaxError"
+    assert 'File "content/page.md", line 11' in outcome.stderr
+    assert outcome.stdout == ""
+
+
+def test_an_infinite_loop_is_timed_out_and_killed(runner: Runner) -> None:
+    outcome = runner.run(program("while True:\n    pass", timeout=0.5))
+    assert outcome.status == "timed_out"
+    assert outcome.returncode is not None and outcome.returncode < 0  # killed by a signal
+    assert pid_gone(outcome.pid)
+
+
+def test_stop_after_interrupts_a_reactor_which_then_exits_cleanly(runner: Runner) -> None:
+    code = (
+        "from twisted.internet import pollreactor\n"
+        "pollreactor.install()\n"
+        "from twisted.internet import reactor\n"
+        "print(type(reactor).__name__)\n"
+        "reactor.run()\n"
+        "print('reactor stopped')\n"
+    )
+    outcome = runner.run(program(code, timeout=5, stop_after=0.3))
+    assert outcome.interrupted
+    assert (outcome.status, outcome.returncode) == ("exited", 0)
+    assert outcome.stdout == "PollReactor\nreactor stopped\n"
+
+
+def test_a_child_that_ignores_sigterm_is_gone_afterwards(runner: Runner) -> None:
+    code = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True); time.sleep(60)'],"
+        " stdout=subprocess.PIPE)\n"
+        "child.stdout.readline()\n"  # the child has set SIG_IGN by now
+        "print(child.pid)\n"
+    )
+    outcome = runner.run(program(code, timeout=5))
+    assert outcome.returncode == 0, outcome.stderr
+    assert not outcome.leftover
+    assert pid_gone(int(outcome.stdout))
+
+
+def test_a_flood_of_output_is_cut_at_the_limit(runner: Runner) -> None:
+    code = "import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 1_000_000)\n"
+    outcome = runner.run(program(code, timeout=20, output_limit=64_000))
+    assert outcome.status == "output_limit"
+    assert outcome.truncated
+    assert len(outcome.stdout) + len(outcome.stderr) <= 64_000
+    assert pid_gone(outcome.pid)
+
+
+def test_files_written_by_a_program_appear_nowhere_in_the_repository(runner: Runner) -> None:
+    marker = f"twnotes-marker-{os.getpid()}.txt"
+    code = (
+        "import os, tempfile\n"
+        f"paths = ['{marker}', os.path.expanduser('~/{marker}'),\n"
+        f"         os.path.join(tempfile.gettempdir(), '{marker}')]\n"
+        "for path in paths:\n"
+        "    with open(path, 'w') as handle:\n"
+        "        handle.write('x')\n"
+        "    print(os.path.abspath(path))\n"
+    )
+    before = git_status()
+    outcome = runner.run(program(code))
+    assert outcome.returncode == 0, outcome.stderr
+    written = [Path(line) for line in outcome.stdout.splitlines()]
+    assert len(written) == 3
+    for path in written:
+        assert not path.is_relative_to(ROOT), path
+        assert not path.exists(), f"{path} left behind"
+    assert not (ROOT / marker).exists()
+    assert git_status() == before
+
+
+def git_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=ROOT,
+                          capture_output=True, text=True, check=False, timeout=30).stdout
+
+
+def test_segments_share_one_namespace_and_split_the_output(runner: Runner) -> None:
+    prog = Program((Segment("x = 1\nprint(x)", 5), Segment("x += 1\nprint(x)", 12)), "p.md")
+    outcome = runner.run(prog)
+    assert outcome.returncode == 0
+    assert outcome.segments_stdout == ("1\n", "2\n")
+    assert outcome.stdout == "1\n2\n"
+
+
+def test_stdin_is_closed(runner: Runner) -> None:
+    outcome = runner.run(program("import sys\nprint(repr(sys.stdin.read()))", timeout=3))
+    assert outcome.stdout == "''\n"
+
+
+def test_each_program_runs_in_a_fresh_main_module(runner: Runner) -> None:
+    first = runner.run(program("leak = 1\nprint(__name__)"))
+    second = runner.run(program("print('leak' in globals())"))
+    assert (first.stdout, second.stdout) == ("__main__\n", "False\n")
+
+
+def test_the_fork_server_has_not_installed_a_reactor() -> None:
+    code = "import sys\nprint('twisted.internet.reactor' in sys.modules)\n"
+    outcome = run_program(program(code))
+    assert outcome.stdout == "False\n"
+
+
+def test_exec_mode_runs_a_fresh_interpreter_with_the_same_contract() -> None:
+    outcome: Outcome = run_program(program("import sys\nprint(1/0)", first_line=3),
+                                   mode="exec")
+    assert outcome.exception == "builtins.ZeroDivisionError"
+    assert 'File "content/page.md", line 4' in outcome.stderr
