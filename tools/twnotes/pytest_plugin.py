@@ -16,7 +16,7 @@ import pytest
 
 from twnotes import pages
 from twnotes.runner import Runner
-from twnotes.snippets import Case, Result, chain, extract, judge
+from twnotes.snippets import Case, Result, chain, collect, extract, judge, parse_shard, select
 
 RUNNER_KEY = pytest.StashKey[Runner]()
 
@@ -24,6 +24,9 @@ RUNNER_KEY = pytest.StashKey[Runner]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("twnotes_snippet_paths", type="paths", default=[],
                   help="folders whose Markdown snippets are collected (default: content)")
+    parser.addoption("--snippets-shard", metavar="I/N", default=None,
+                     help="run only shard I of N of the snippets, the same ones as "
+                          "`twnotes snippets --shard I/N` (CI splits them over a matrix)")
 
 
 def _roots(config: pytest.Config) -> list[Path]:
@@ -39,6 +42,28 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         return None
     file: SnippetFile = SnippetFile.from_parent(parent, path=file_path)
     return file
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--snippets-shard: keep the shard's snippets, chosen by the command's own selection.
+
+    The partition is computed over the command's case order (not pytest's collection order,
+    which differs between files and folders), so the JUnit XML of shard I reports exactly the
+    snippets that `twnotes snippets --shard I/N` put in that shard's results JSON.
+    """
+    text = config.getoption("--snippets-shard")
+    if text is None:
+        return
+    try:
+        shard = parse_shard(text)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    chosen = {case.id for case in select(collect(_roots(config)).cases, shard=shard)}
+    keep = [i for i in items if not isinstance(i, SnippetItem) or i.case.id in chosen]
+    dropped = [i for i in items if isinstance(i, SnippetItem) and i.case.id not in chosen]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def _runner(config: pytest.Config) -> Runner:
