@@ -126,7 +126,7 @@ def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite
 
 
 @pytest.fixture(scope="session")
-def browser(served_site: ServedSite) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     """One headless Debian Chromium for the whole session; skips (saying why) if absent."""
     if not CHROMIUM.is_file():
         pytest.skip(
