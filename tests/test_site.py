@@ -89,21 +89,15 @@ def test_every_link_of_the_original_is_a_link(note: Tag) -> None:
         assert url in hrefs
 
 
-RAW_HTML = "raw HTML is omitted by Hugo until the sanitiser turns on unsafe rendering"
-
-
-@pytest.mark.xfail(strict=True, reason=RAW_HTML)
 def test_stray_list_item_is_rendered(note: Tag) -> None:
     assert any(li.get_text(strip=True) == "aaaaa" for li in note.find_all("li"))
 
 
-@pytest.mark.xfail(strict=True, reason=RAW_HTML)
 def test_table_with_bare_ampersands_is_rendered(note: Tag) -> None:
     tables = [t for t in note.find_all("table") if "tw-errata" not in (t.get("class") or [])]
     assert [td.get_text() for td in tables[0].find_all("td")] == ["&", "&"]
 
 
-@pytest.mark.xfail(strict=True, reason=RAW_HTML)
 def test_raw_link_is_rendered(note: Tag) -> None:
     link = note.find("a", href="http://www.w3school.com.cn")
     assert link is not None and link.get_text() == "This is a link"
