@@ -94,7 +94,18 @@ def add_snippets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    pass
+    parser = sub.add_parser(
+        "audit", help="check the built site: no script or handler the layouts did not put there",
+        description="Exit 1 with one `page: reason` line per finding.")
+    parser.add_argument("site", nargs="?", default="public", metavar="SITE",
+                        help="the built site (default: public/)")
+    parser.set_defaults(func=_audit)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from twnotes import audit
+
+    return audit.run(Path(args.site), sys.stdout, sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
