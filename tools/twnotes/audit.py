@@ -85,10 +85,10 @@ def audit_html(text: str, page: str) -> list[Finding]:
             key = attr.lower()
             if key.startswith("on"):
                 found(f"<{name}> has an event handler attribute {attr}")
-            elif key in URL_ATTRS and policy.is_dangerous_url(value):
-                found(f"<{name} {attr}> has a script URL {_short(value)!r}")
-            elif key in SRCSET_ATTRS and any(
-                    policy.is_dangerous_url(url) for url in _srcset_urls(value)):
+                continue
+            urls = ([value] if key in URL_ATTRS
+                    else list(_srcset_urls(value)) if key in SRCSET_ATTRS else [])
+            if any(policy.is_dangerous_url(url) for url in urls):
                 found(f"<{name} {attr}> has a script URL {_short(value)!r}")
     return findings
 
