@@ -13,9 +13,8 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from .conftest import TIMEOUT_MS, ServedSite
+from .conftest import RESULT, TIMEOUT_MS, ServedSite
 from .test_pages import SEARCH, visit
-from .test_search import RESULT
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from conftest import ROOT
 
-from .conftest import ServedSite
+from .conftest import RESULT, TIMEOUT_MS, ServedSite
 
 NOTE = "/notes/twisted/"
 SEARCH = "/search/"
@@ -67,8 +69,12 @@ def test_no_page_scrolls_sideways_at_360px(served_site: ServedSite, make_context
     context, _ = make_context(viewport=PHONE, color_scheme="light")
     page = context.new_page()
     overflowing: list[str] = []
-    for path in served_site.pages():
+    # The search page also with results: Pagefind's excerpts and URLs must wrap too.
+    for path in [*served_site.pages(), f"{SEARCH}?q=buildProtocol"]:
         visit(page, served_site, path)
+        if "?q=" in path:
+            with contextlib.suppress(PlaywrightTimeoutError):
+                page.wait_for_selector(RESULT, timeout=TIMEOUT_MS)
         scroll_width, client_width, culprits = page.evaluate(
             """() => {
                 const root = document.scrollingElement;

@@ -10,10 +10,8 @@ import pytest
 from bs4 import BeautifulSoup
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from .conftest import TIMEOUT_MS, ServedSite
+from .conftest import RESULT, TIMEOUT_MS, ServedSite
 from .test_pages import NOTE, SEARCH, visit
-
-RESULT = ".pagefind-ui__result-link"
 
 
 def leaf_pages(site: ServedSite) -> list[str]:
