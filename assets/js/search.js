@@ -22,6 +22,9 @@ if (mount) {
     const ui = new window.PagefindUI({
       element: "#tw-search",
       bundlePath: bundle,
+      // Result links are relative to the indexed folder: prefix the site's own base path,
+      // so a site published under a sub-path links to its own pages.
+      baseUrl: mount.dataset.base,
       showSubResults: true,
       showImages: false,
       resetStyles: false,
