@@ -421,6 +421,12 @@ def supervise(program: Program, spawn: Callable[[Program, str], _Child]) -> Outc
     for fd in buffers:
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ)
+    # A pidfd becomes readable when the child exits: no polling delay after the last output.
+    pidfd = -1
+    if hasattr(os, "pidfd_open"):
+        with contextlib.suppress(OSError):
+            pidfd = os.pidfd_open(child.pid)
+            sel.register(pidfd, selectors.EVENT_READ)
     deadline = start + program.timeout
     stop_at = start + program.stop_after if program.stop_after is not None else None
 
@@ -458,13 +464,18 @@ def supervise(program: Program, spawn: Callable[[Program, str], _Child]) -> Outc
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.pid, signal.SIGINT)
             wake = min(deadline, stop_at if stop_at and not interrupted else deadline)
-            # Poll the exit at least every 20 ms: a grandchild may hold the pipes open.
-            for key, _ in sel.select(timeout=max(0.0, min(wake - now, 0.02))):
+            # Without a pidfd, poll the exit every 20 ms: a grandchild may hold the pipes open.
+            poll = 0.02 if pidfd < 0 else 1.0
+            for key, _ in sel.select(timeout=max(0.0, min(wake - now, poll))):
+                if key.fd == pidfd:
+                    continue  # the child exited: the reaper sees it on the next turn
                 if not pump(int(key.fd)):
                     status = "output_limit"
                     break
             if status == "output_limit":
                 break
+        if pidfd >= 0:
+            sel.unregister(pidfd)
         # Drain what the program wrote just before it ended.
         if status == "exited":
             for key in list(sel.get_map().values()):
@@ -486,7 +497,7 @@ def supervise(program: Program, spawn: Callable[[Program, str], _Child]) -> Outc
                 pump(int(key.fd))
     finally:
         sel.close()
-        for fd in buffers:
+        for fd in [*buffers, pidfd] if pidfd >= 0 else buffers:
             with contextlib.suppress(OSError):
                 os.close(fd)
         shutil.rmtree(workdir, ignore_errors=True)
