@@ -328,6 +328,22 @@ def test_sub_path_build_never_links_to_the_domain_root(sub_path_crawl: CrawlRepo
     assert sub_path_crawl.outside_base() == []
 
 
+def test_404_page_links_work_from_any_depth(sub_path_crawl: CrawlReport) -> None:
+    # Hosts serve 404.html in place of any missing URL, so its links must not be relative
+    # to where the file happens to sit.
+    base = sub_path_crawl.base
+    page = sub_path_crawl.fetched[urljoin(base, "404.html")]
+    assert page.status == 200
+    served_at = urljoin(base, "no/such/page/")
+    refs = [r for r in html_references(page.body)
+            if not r.startswith("#")  # the page itself, wherever it is served
+            and urlsplit(urljoin(served_at, r)).scheme not in SKIPPED_SCHEMES]
+    assert refs, "404 page has no links"
+    resolved = {urlunsplit((*urlsplit(urljoin(served_at, r))[:4], "")) for r in refs}
+    assert sorted(u for u in resolved if u not in sub_path_crawl.fetched
+                  or sub_path_crawl.fetched[u].status != 200) == []
+
+
 def test_root_build_has_no_broken_link_or_anchor(tmp_path: Path) -> None:
     assert_clean(served_crawl(tmp_path, "/"))
 
