@@ -110,13 +110,23 @@ def parse_page_text(path: Path, text: str) -> Page:
                 front_matter_lines=front_matter_length(path, text))
 
 
+# markdown-it stops parsing (silently) below this many nested blocks; goldmark never stops.
+# The commonmark preset's 20 is raised, and `too_deep` tells when a page goes past it.
+MAX_NESTING = 100
+
+
+def too_deep(tokens_: Iterable[Token]) -> Token | None:
+    """The first block token at the nesting limit, if any: past it markdown-it saw nothing."""
+    return next((t for t in tokens_ if t.level >= MAX_NESTING - 1), None)
+
+
 @cache
 def markdown() -> MarkdownIt:
     """A parser that sees raw HTML and code where Hugo's goldmark does.
 
     CommonMark plus the GFM table and strikethrough extensions, as enabled in config.toml.
     """
-    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable(["table", "strikethrough"])
     _record_html_inline_offsets(md)
     return md
 
