@@ -284,17 +284,21 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def _reap_group(pgid: int, reap_others: bool) -> None:
-    """Collect exited members of the group that are our children (no zombies left behind)."""
-    if not reap_others:
-        return
-    while True:
+def _reap_group(pgid: int, reap_others: bool) -> dict[int, int]:
+    """Collect exited members of the group that are our children (no zombies left behind).
+
+    Returns their exit codes by pid: the leader may be among them.
+    """
+    reaped: dict[int, int] = {}
+    while reap_others:
         try:
-            pid, _ = os.waitpid(-pgid, os.WNOHANG)
+            pid, status = os.waitpid(-pgid, os.WNOHANG)
         except ChildProcessError:
-            return
+            break
         if pid == 0:
-            return
+            break
+        reaped[pid] = _decode_status(status)
+    return reaped
 
 
 def _kill_group(pgid: int, reap: Callable[[], None]) -> bool:
@@ -487,7 +491,9 @@ def supervise(program: Program, spawn: Callable[[Program, str], _Child]) -> Outc
             nonlocal returncode
             if returncode is None:
                 returncode = child.reaper()
-            _reap_group(child.pid, reap_others)
+            others = _reap_group(child.pid, reap_others)
+            if returncode is None and child.pid in others:
+                returncode = others[child.pid]
 
         gone = _kill_group(child.pid, reap)
         if returncode is None:
@@ -535,6 +541,9 @@ def serve(stdin: Any = None, stdout: Any = None) -> int:
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
     _become_subreaper()
+    # Ctrl-C in a terminal reaches the whole foreground group, servers included: a server
+    # finishes (and cleans up) its current program and leaves when the client closes stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     preload()
     stdout.write(b'{"ready": true}\n')
     stdout.flush()
