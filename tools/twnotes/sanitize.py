@@ -9,6 +9,7 @@ byte of the file (front matter, BOM, CRLF, trailing spaces, code) stays as it wa
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import difflib
 import html
@@ -298,6 +299,10 @@ class _Lines:
     def __len__(self) -> int:
         return len(self.starts)
 
+    def line_of(self, offset: int) -> int:
+        """The 1-based line number holding `offset`."""
+        return bisect.bisect_right(self.starts, offset)
+
     def start(self, index: int) -> int:
         """Offset of line `index` (0-based); after the BOM on the first line."""
         if index >= len(self.starts):
@@ -456,20 +461,21 @@ def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
     plan = _balanced(pieces)
     if plan is not None and plan == ([p.html for p in pieces], ""):
         return []
-    candidates: list[tuple[list[str], str]] = []
+    # (new pieces, closing tags owed, the raw HTML markdown-it must then see)
+    candidates: list[tuple[list[str], str, list[str]]] = []
     if plan is not None:
-        candidates.append(plan)
-    candidates.append(([_escaped_piece(p.html) for p in pieces], ""))
+        candidates.append((*plan, [x for x in [*plan[0], plan[1]] if x]))
+    # Fallback: show the pieces as text (when cleaning would glue text into new tags).
+    candidates.append(([_escaped_piece(p.html) for p in pieces], "", []))
     old_skeleton = _inline_skeleton(content)[1]
     chosen: tuple[list[str], str] | None = None
-    for new_pieces, tail in candidates:
+    for new_pieces, tail, wanted in candidates:
         rebuilt, last = [], 0
         for piece, new in zip(pieces, new_pieces, strict=True):
             rebuilt += [content[last:piece.offset], new]
             last = piece.offset + len(piece.html)
         rebuilt += [content[last:], tail]
         html_now, skeleton = _inline_skeleton("".join(rebuilt))
-        wanted = [x for x in [*new_pieces, tail] if x]
         if skeleton == old_skeleton and "".join(html_now) == "".join(wanted):
             chosen = (new_pieces, tail)
             break
@@ -488,10 +494,10 @@ def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
                     and page.text[:end].endswith(last_line)):
                 raise LookupError(piece.offset)
             if new != piece.html:
-                edits.append(Edit(start, end, new, page.text.count("\n", 0, start) + 1))
+                edits.append(Edit(start, end, new, lines.line_of(start)))
         if chosen[1]:
             end = where.position(len(content))
-            edits.append(Edit(end, end, chosen[1], page.text.count("\n", 0, end) + 1))
+            edits.append(Edit(end, end, chosen[1], lines.line_of(end)))
     except LookupError:
         raise pages.PageError(page.path, line, "cannot locate the raw HTML of this "
                               "paragraph in the source; edit it by hand") from None
@@ -506,7 +512,13 @@ def find_edits(page: pages.Page) -> list[Edit]:
     edits: list[Edit] = []
     cursor: dict[int, int] = {}
     in_table = False
-    for token in pages.tokens(page):
+    tokens = pages.tokens(page)
+    deep = pages.too_deep(tokens)
+    if deep is not None:
+        raise pages.PageError(page.path, (deep.map[0] if deep.map else 0) + 1,
+                              f"Markdown nested {pages.MAX_NESTING} levels deep: the "
+                              "sanitiser cannot see inside it; flatten it")
+    for token in tokens:
         if token.type in ("td_open", "th_open"):
             in_table = True
         elif token.type in ("td_close", "th_close"):
@@ -564,12 +576,12 @@ def sanitize_file(path: Path, write: bool) -> FileOutcome:
     try:
         page = pages.read_page(path)
         result = sanitize_page(page)
+        if write and result.changed:
+            pages.atomic_write(path, result.cleaned.encode("utf-8"))
     except pages.PageError as exc:
         return FileOutcome(path, error=str(exc))
     except OSError as exc:
         return FileOutcome(path, error=f"{path}:1: {exc.strerror or exc}")
-    if write and result.changed:
-        pages.atomic_write(path, result.cleaned.encode("utf-8"))
     return FileOutcome(path, result=result)
 
 

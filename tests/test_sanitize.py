@@ -1,0 +1,401 @@
+"""The sanitiser: what it keeps, what it removes, which bytes it touches, how it fails."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from bs4.element import Tag
+
+from conftest import ROOT
+from twnotes import audit, cli, pages, policy, sanitize
+from twnotes.sanitize import clean_fragment, sanitize_text
+
+CORPUS = ROOT / "tests" / "data" / "xss-corpus.txt"
+FRONT = '+++\ntitle = "t"\n+++\n'
+
+
+def corpus() -> list[tuple[str, str]]:
+    """(category, vector) pairs from the attack corpus."""
+    category, vectors = "", []
+    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            category = line[3:]
+        elif line.strip() and not line.startswith("#"):
+            vectors.append((category, line))
+    return vectors
+
+
+def findings(fragment: str) -> list[str]:
+    """What the site audit would flag if this fragment were a page's content."""
+    page = f'<!DOCTYPE html><body><div class="tw-content">{fragment}</div></body>'
+    return [f.reason for f in audit.audit_html(page, "fragment")]
+
+
+def parsed(fragment: str) -> list[Tag]:
+    soup = BeautifulSoup(f"<!DOCTYPE html><body>{fragment}", "html5lib")
+    assert soup.body is not None
+    return soup.body.find_all(True)
+
+
+# ------------------------------------------------------------------ the attack corpus
+
+
+def test_corpus_is_large_and_covers_every_category() -> None:
+    vectors = corpus()
+    assert len(vectors) >= 100
+    assert len({c for c, _ in vectors}) >= 10
+
+
+@pytest.mark.parametrize(("category", "vector"), corpus(), ids=lambda v: v[:40])
+def test_no_vector_survives_in_a_form_that_can_run(category: str, vector: str) -> None:
+    out = clean_fragment(vector)
+    assert findings(out) == []
+    for tag in parsed(out):
+        assert tag.name in policy.BLOCK_TAGS, category
+        assert set(tag.attrs) <= policy.allowed_attrs(tag.name) | {"rel"}
+        for key in policy.URL_ATTRS & set(tag.attrs):
+            assert policy.is_safe_url(str(tag[key]))
+
+
+@pytest.mark.parametrize(("category", "vector"), corpus(), ids=lambda v: v[:40])
+def test_corpus_vector_is_clean_in_a_page_too(category: str, vector: str) -> None:
+    text = f"{FRONT}\n{vector}\n\nA paragraph with {vector} inline.\n"
+    result = sanitize_text(text)
+    assert not sanitize_text(result.cleaned).changed
+    for token in pages.walk(pages.tokens(pages.parse_page_text(Path("p.md"), result.cleaned))):
+        if token.type in ("html_block", "html_inline"):
+            assert findings(token.content) == [], category
+
+
+def test_the_harness_flags_the_raw_corpus() -> None:
+    # Guards the test above: the audit check must see most raw vectors as dangerous.
+    flagged = [v for _, v in corpus() if findings(v)]
+    assert len(flagged) > 100
+
+
+# ------------------------------------------------------------------ cleaning rules
+
+
+def test_stray_list_item_is_wrapped_in_a_list() -> None:
+    assert clean_fragment("<li> aaaaa") == "<ul><li> aaaaa</li></ul>"
+
+
+def test_consecutive_stray_items_share_one_list() -> None:
+    assert clean_fragment("<li>a</li>\n<li>b</li>") == "<ul><li>a</li>\n<li>b</li></ul>"
+
+
+def test_stray_definition_terms_get_a_list() -> None:
+    assert clean_fragment("<dt>t<dd>d") == "<dl><dt>t</dt><dd>d</dd></dl>"
+
+
+def test_table_rows_go_into_tbody_and_bare_ampersands_are_escaped() -> None:
+    out = clean_fragment("<table><tr><td>&</td><td>a & b</td></tr></table>")
+    assert out == "<table><tbody><tr><td>&amp;</td><td>a &amp; b</td></tr></tbody></table>"
+
+
+def test_external_link_gets_noopener_noreferrer() -> None:
+    out = clean_fragment('<a href="http://www.w3school.com.cn" rel="opener">x</a>')
+    assert out == '<a href="http://www.w3school.com.cn" rel="noopener noreferrer">x</a>'
+
+
+def test_internal_link_gets_no_rel() -> None:
+    assert clean_fragment('<a href="/notes/#x">x</a>') == '<a href="/notes/#x">x</a>'
+
+
+def test_ids_and_names_are_prefixed_once() -> None:
+    out = clean_fragment('<p id="cookie">x</p><a name="body">y</a>')
+    assert out == '<p id="user-content-cookie">x</p><a name="user-content-body">y</a>'
+    assert clean_fragment(out) == out
+
+
+def test_style_and_class_are_dropped() -> None:
+    assert clean_fragment('<span style="color:red" class="x" title="t">s</span>') == (
+        '<span title="t">s</span>')
+
+
+def test_comments_cdata_and_declarations_are_deleted() -> None:
+    assert clean_fragment("a<!-- c -->b<![CDATA[x]]>c<?pi?>d<!x>e") == "abcde"
+
+
+def test_svg_and_math_go_whole() -> None:
+    assert clean_fragment("a<svg><text>t</text></svg>b<math><mi>x</mi></math>c") == "abc"
+
+
+@pytest.mark.parametrize("tag", ["script", "style", "template", "noscript", "textarea",
+                                 "title", "xmp", "noembed", "noframes", "iframe", "object"])
+def test_code_and_raw_text_elements_go_whole(tag: str) -> None:
+    assert clean_fragment(f"a<{tag}>secret <b>x</b></{tag}>b") == "ab"
+
+
+def test_unknown_tag_is_removed_and_its_text_kept() -> None:
+    assert clean_fragment("<x-note>keep <b>me</b></x-note>") == "keep <b>me</b>"
+
+
+def test_misnested_tags_come_out_well_formed() -> None:
+    assert clean_fragment("<b>a<i>b</b>c") == "<b>a<i>b</i></b><i>c</i>"
+
+
+def test_chinese_text_and_entities_are_preserved() -> None:
+    fragment = "<p>中文 &copy; &lt;tag&gt; &amp; “引号” — ｜</p>"
+    assert clean_fragment(fragment) == "<p>中文 © &lt;tag&gt; &amp; “引号” — ｜</p>"
+
+
+def test_blank_lines_never_appear_in_output() -> None:
+    out = clean_fragment("<pre>a\n\n\nb</pre>")
+    assert "\n\n" not in out
+    assert parsed(out)[0].get_text() == "a\n\n\nb"
+
+
+def test_newline_after_pre_survives_the_round_trip() -> None:
+    out = clean_fragment("<pre>\n\nx</pre>")
+    assert parsed(out)[0].get_text() == "\nx"
+    assert clean_fragment(out) == out
+
+
+@pytest.mark.parametrize("url", ["javascript:x", " JaVa\tScRiPt:x", "java\x00script:x",
+                                 "vbscript:x", "data:text/html,x", "jav\u200bascript:x",
+                                 "x:y", "javascript&colon;x".replace("&colon;", ":")])
+def test_unsafe_urls(url: str) -> None:
+    assert not policy.is_safe_url(url)
+
+
+@pytest.mark.parametrize("url", ["http://a", "https://a/b?c#d", "mailto:a@b", "/x", "x.html",
+                                 "#frag", "?q=1", "//cdn.example/x", "a/b:c"])
+def test_safe_urls(url: str) -> None:
+    assert policy.is_safe_url(url)
+
+
+def test_images_may_not_use_mailto() -> None:
+    assert clean_fragment('<img src="mailto:a@b" alt="a">') == '<img alt="a">'
+
+
+# ------------------------------------------------------------------ pages: bytes touched
+
+
+def test_only_raw_html_bytes_change() -> None:
+    text = ("\ufeff+++\r\ntitle = \"<b>not html</b>\"\r\n+++\r\n"
+            "Some text with trailing spaces   \r\n"
+            "<b onclick=x>bold</b>  \r\n"
+            "\r\n"
+            "`<script>code span</script>` and <i>it</i>\r\n"
+            "\r\n"
+            "```\r\n<script>fenced</script>\r\n```\r\n"
+            "\r\n"
+            "    <script>indented</script>\r\n")
+    result = sanitize_text(text)
+    assert result.cleaned == text.replace("<b onclick=x>", "<b>")
+    assert result.lines == (5,)
+
+
+def test_the_note_comes_out_as_expected() -> None:
+    seed = (ROOT / "tests" / "data" / "seed-original.md").read_text(encoding="utf-8")
+    result = sanitize_text(seed)
+    removed = {line for line in seed.splitlines() if line not in result.cleaned.splitlines()}
+    assert removed == {"<li> aaaaa", "  <tr>", "    <td>&</td>", "</table>",
+                       '<a href="http://www.w3school.com.cn">This is a link</a>'}
+    assert "<ul><li> aaaaa</li></ul>" in result.cleaned
+    assert "<td>&amp;</td>" in result.cleaned
+
+
+def test_unclosed_inline_tag_closes_at_the_end_of_its_paragraph() -> None:
+    result = sanitize_text("Hello <b>world\nagain\n\nnext\n")
+    assert result.cleaned == "Hello <b>world\nagain</b>\n\nnext\n"
+
+
+def test_stray_closing_tag_in_a_paragraph_is_removed() -> None:
+    assert sanitize_text("a </i> b\n").cleaned == "a  b\n"
+
+
+def test_inline_block_tag_cannot_break_the_paragraph() -> None:
+    assert sanitize_text("a <div>b</div> c\n").cleaned == "a b c\n"
+
+
+def test_table_cell_html_is_balanced_per_cell() -> None:
+    text = "| a | b |\n|---|---|\n| <b>x | <i onclick=1>y</i> |\n"
+    assert sanitize_text(text).cleaned == "| a | b |\n|---|---|\n| <b>x</b> | <i>y</i> |\n"
+
+
+def test_html_in_a_blockquote_keeps_its_markers() -> None:
+    result = sanitize_text("> <div onclick=x>\n> hi\n\nafter\n")
+    assert result.cleaned == "> <div>\n> hi</div>\n\nafter\n"
+
+
+def test_removed_block_leaves_the_list_item() -> None:
+    assert sanitize_text("- <script>x</script>\n- b\n").cleaned == "-\n- b\n"
+
+
+def test_block_ended_by_its_marker_still_lets_markdown_follow() -> None:
+    result = sanitize_text("<pre onclick=x>a</pre>\n*md*\n")
+    page = pages.parse_page_text(Path("p.md"), result.cleaned)
+    types = [t.type for t in pages.walk(pages.tokens(page))]
+    assert "em_open" in types
+    assert not sanitize_text(result.cleaned).changed
+
+
+def test_text_left_alone_keeps_the_block_an_html_block() -> None:
+    result = sanitize_text("<custom>\nfoo *not md*\n</custom>\n")
+    assert result.cleaned == "<div>\nfoo *not md*\n</div>\n"
+
+
+def test_glued_text_that_would_form_a_tag_is_shown_as_text() -> None:
+    result = sanitize_text("a <<x>script>alert(1)<</x>/script>\n")
+    page = pages.parse_page_text(Path("p.md"), result.cleaned)
+    html = [t for t in pages.walk(pages.tokens(page)) if t.type.startswith("html")]
+    assert html == []
+
+
+# ------------------------------------------------------------------ robustness
+
+
+def test_50000_deep_nesting_is_handled() -> None:
+    deep = "<div>" * 50_000 + "x" + "</div>" * 50_000
+    out = clean_fragment(deep)
+    assert "x" in out and clean_fragment(out) == out
+    result = sanitize_text(f"{deep}\n\ninline {'<b>' * 50_000}y\n")
+    assert not sanitize_text(result.cleaned).changed
+
+
+@pytest.mark.parametrize("prefix", ["> ", "- ", "1. "])
+def test_markdown_nested_past_the_parser_limit_is_refused(prefix: str) -> None:
+    # markdown-it stops at its nesting limit, goldmark does not: refusing is the safe side.
+    text = "ok\n\n" + prefix * 5_000 + "<b onclick=x>q</b>\n"
+    with pytest.raises(pages.PageError, match=r":3: Markdown nested 100 levels deep"):
+        sanitize_text(text)
+
+
+def test_markdown_nested_within_the_limit_is_cleaned() -> None:
+    text = "> " * 90 + "<b onclick=x>q</b>\n"
+    assert sanitize_text(text).cleaned == "> " * 90 + "<b>q</b>\n"
+
+
+def test_20_mb_page_is_handled() -> None:
+    # The note, a 20 MB code block, the note again: raw HTML on both sides gets fixed and
+    # the code in between is kept byte for byte. (A 20 MB page of prose takes markdown-it
+    # about half a minute; that figure belongs to the benchmark, not to the test run.)
+    seed = (ROOT / "tests" / "data" / "seed-original.md").read_text(encoding="utf-8")
+    body = seed.split("+++", 2)[2]
+    code = "```html\n" + "<script>alert(1)</script> 代码\n" * 640_000 + "```\n"
+    text = FRONT + body + code + body
+    assert len(text.encode()) > 20_000_000
+    result = sanitize_text(text)
+    assert result.cleaned.count("<ul><li> aaaaa</li></ul>") == 2
+    assert code in result.cleaned
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def run_cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "twnotes", *args], input=stdin.decode(),
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_check_lists_each_place_and_fails(tmp_path: Path) -> None:
+    page = tmp_path / "a.md"
+    page.write_text(f"{FRONT}\nok\n\n<b onclick=x>b</b>\n\n<i>x\n", encoding="utf-8")
+    before = page.read_bytes()
+    proc = run_cli("sanitize", "--check", str(tmp_path))
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[:2] == [f"{page}:7: raw HTML is not clean",
+                                            f"{page}:9: raw HTML is not clean"]
+    assert page.read_bytes() == before
+
+
+def test_in_place_rewrite_then_check_passes(tmp_path: Path) -> None:
+    page = tmp_path / "a.md"
+    page.write_text(f"{FRONT}\n<b onclick=x>b</b>\n", encoding="utf-8")
+    assert run_cli("sanitize", str(page)).returncode == 0
+    assert page.read_text(encoding="utf-8") == f"{FRONT}\n<b>b</b>\n"
+    assert run_cli("sanitize", "--check", str(page)).returncode == 0
+
+
+def test_diff_prints_and_changes_nothing(tmp_path: Path) -> None:
+    page = tmp_path / "a.md"
+    page.write_text(f"{FRONT}\n<b onclick=x>b</b>\n", encoding="utf-8")
+    proc = run_cli("sanitize", "--diff", str(page))
+    assert proc.returncode == 0
+    assert "-<b onclick=x>b</b>\n+<b>b</b>" in proc.stdout
+    assert "onclick" in page.read_text(encoding="utf-8")
+
+
+def test_stdin_fragment_goes_to_stdout() -> None:
+    proc = run_cli("sanitize", "-", stdin="<li>中文<script>x</script>".encode())
+    assert (proc.returncode, proc.stdout) == (0, "<ul><li>中文</li></ul>")
+
+
+def test_default_path_is_content(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "a.md").write_text("<b onclick=x>b</b>\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "twnotes", "sanitize", "--check"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 1 and "content/a.md:1:" in proc.stderr
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    (b"ok\n\xff\xfe bad\n", ":2: invalid UTF-8"),
+    (b"ok\nnul \x00 here\n", ":2: NUL byte"),
+    (b'+++\ntitle = "x"\n<b onclick=x>b</b>\n', ":1: front matter"),
+])
+def test_bad_input_is_reported_and_left_alone(tmp_path: Path, raw: bytes, reason: str) -> None:
+    bad, good = tmp_path / "bad.md", tmp_path / "good.md"
+    bad.write_bytes(raw)
+    good.write_text("<b onclick=x>b</b>\n", encoding="utf-8")
+    proc = run_cli("sanitize", str(tmp_path))
+    assert proc.returncode == 2
+    assert f"{bad}{reason}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert bad.read_bytes() == raw
+    assert good.read_text(encoding="utf-8") == "<b>b</b>\n"
+
+
+def test_directory_named_like_a_page_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "x.md").mkdir()
+    (tmp_path / "x.md" / "inner.md").write_text("<b onclick=x>b</b>\n", encoding="utf-8")
+    proc = run_cli("sanitize", str(tmp_path))
+    assert proc.returncode == 2
+    assert f"{tmp_path / 'x.md'}: is a directory, not a page" in proc.stderr
+    assert "onclick" in (tmp_path / "x.md" / "inner.md").read_text(encoding="utf-8")
+
+
+def test_symlink_loop_is_reported_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    os.symlink(tmp_path, tmp_path / "sub" / "loop")
+    os.symlink(tmp_path / "self.md", tmp_path / "self.md")
+    (tmp_path / "a.md").write_text("<b>ok</b>\n", encoding="utf-8")
+    proc = run_cli("sanitize", "--check", str(tmp_path))
+    assert proc.returncode == 2
+    assert "loop: symlinked directory not followed" in proc.stderr
+    assert "self.md: broken or looping symlink" in proc.stderr
+
+
+def test_files_are_replaced_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = tmp_path / "a.md"
+    page.write_text("<b onclick=x>b</b>\n", encoding="utf-8")
+
+    def fail(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    outcome = sanitize.sanitize_file(page, write=True)
+    assert outcome.error == f"{page}:1: No space left on device"
+    assert page.read_text(encoding="utf-8") == "<b onclick=x>b</b>\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md"]
+
+
+def test_cli_main_runs_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "a.md"
+    page.write_text("x <span onclick=x>y</span>\n", encoding="utf-8")
+    assert cli.main(["sanitize", "--check", str(page)]) == 1
+    assert f"{page}:1: raw HTML is not clean" in capsys.readouterr().err
+
+
+def test_run_stdin_rejects_bad_utf8() -> None:
+    err = io.StringIO()
+    assert sanitize.run_stdin(b"\xff", io.StringIO(), err) == 2
+    assert err.getvalue().startswith("<stdin>:1: invalid UTF-8")
