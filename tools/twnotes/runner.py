@@ -451,7 +451,7 @@ def supervise(program: Program, spawn: Callable[[Program, str], _Child]) -> Outc
                     buffers[fd] += data[: max(room, 0)]
                     truncated = True
                     return False
-            buffers[fd] += data[:READ_CHUNK]
+            buffers[fd] += data
 
     returncode: int | None = None
     try:
