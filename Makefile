@@ -68,8 +68,19 @@ pytest: venv node
 
 test: lint snippets pytest
 
+# Benchmark-only tools (bleach, nh3, pyinstrument) go into the same .venv; the copy
+# .venv/requirements-bench.txt is their stamp, as .venv/requirements.txt is for `venv`.
+# Not part of `make test`: it takes minutes. BENCH_ARGS passes options, e.g.
+#   make bench BENCH_ARGS="--sizes 100,1000 --repeats 3"
+BENCH_ARGS ?=
+
 bench: venv
-	@echo "make bench: not built yet"; exit 1
+	@if ! cmp -s requirements-bench.txt $(VENV)/requirements-bench.txt; then \
+		echo "Installing requirements-bench.txt into $(VENV)"; \
+		$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt && \
+		cp requirements-bench.txt $(VENV)/requirements-bench.txt; \
+	fi
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf public static/pagefind .cache/serve-site resources/_gen .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,8 @@ Two kinds of trivial snippet: plain Python (`print(n)`), and one that imports Tw
 
     .venv/bin/python bench/snippets_bench.py [N]
 
+`make bench` (bench/run.py) calls measure() for its snippet ratio.
+
 Prints one JSON object; asserts nothing (targets: cold/baseline <= 0.10, warm <= 1 s).
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,25 +43,33 @@ def timed(argv: list[str], **kwargs: object) -> float:
     return time.perf_counter() - start
 
 
+def measure(count: int, template: str, repeats: int = 1) -> dict[str, float]:
+    """Seconds for `count` snippets: one python each, then twnotes cold and warm (medians)."""
+    twnotes = str(Path(sys.executable).with_name("twnotes"))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "page.md").write_text(page(count, template), encoding="utf-8")
+        env = dict(os.environ, TWNOTES_CACHE_DIR=str(folder / "cache"))
+        start = time.perf_counter()
+        for i in range(count):
+            subprocess.run([sys.executable, "-c", template.format(n=i)], cwd=tmp,
+                           check=True, stdout=subprocess.DEVNULL, timeout=60)
+        baseline = time.perf_counter() - start
+        cold = statistics.median(
+            timed([twnotes, "snippets", "--no-cache", "page.md"], cwd=tmp, env=env)
+            for _ in range(repeats))
+        timed([twnotes, "snippets", "page.md"], cwd=tmp, env=env)  # fill the cache
+        warm = statistics.median(
+            timed([twnotes, "snippets", "page.md"], cwd=tmp, env=env) for _ in range(repeats))
+    return {"baseline_s": round(baseline, 3), "cold_s": round(cold, 3),
+            "warm_s": round(warm, 3), "ratio": round(cold / baseline, 3)}
+
+
 def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    twnotes = str(Path(sys.executable).with_name("twnotes"))
     report: dict[str, object] = {"snippets": count, "cpus": os.cpu_count()}
     for kind, template in KINDS.items():
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            (folder / "page.md").write_text(page(count, template), encoding="utf-8")
-            env = dict(os.environ, TWNOTES_CACHE_DIR=str(folder / "cache"))
-            start = time.perf_counter()
-            for i in range(count):
-                subprocess.run([sys.executable, "-c", template.format(n=i)], cwd=tmp,
-                               check=True, stdout=subprocess.DEVNULL, timeout=60)
-            baseline = time.perf_counter() - start
-            cold = timed([twnotes, "snippets", "--no-cache", "page.md"], cwd=tmp, env=env)
-            timed([twnotes, "snippets", "page.md"], cwd=tmp, env=env)  # fill the cache
-            warm = timed([twnotes, "snippets", "page.md"], cwd=tmp, env=env)
-        report[kind] = {"baseline_s": round(baseline, 3), "cold_s": round(cold, 3),
-                        "warm_s": round(warm, 3), "ratio": round(cold / baseline, 3)}
+        report[kind] = measure(count, template)
     print(json.dumps(report, indent=1))
     return 0
 

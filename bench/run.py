@@ -1,0 +1,152 @@
+"""`make bench`: time the pipeline at 100, 1,000 and 10,000 pages; write BENCHMARKS.md.
+
+    .venv/bin/python -m bench.run [--sizes 100,1000,10000] [--repeats 3,3,1] ...
+
+Runs in this order, each part on its own: page weight of the real site, cleaning
+throughput against bleach and nh3 (in process), snippet runs against one fresh python per
+snippet (bench/snippets_bench.py), then every pipeline stage at every N (bench/stages.py),
+each N in its own temp Hugo site. Nothing is asserted here: targets are reported pass or
+miss in BENCHMARKS.md. The machine is usually shared, so it first waits (bounded) for a
+quiet moment and records the load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+from bench import generate, measure, peers, report, snippets_bench, stages
+
+ROOT = generate.ROOT
+PACKAGES = ("twisted", "beautifulsoup4", "html5lib", "markdown-it-py", "bleach", "nh3",
+            "pagefind", "hugo")
+SNIPPET_TARGET = 0.10
+SANITIZE_TARGET = 1.0
+
+
+def versions() -> dict[str, str]:
+    found = {"Python": sys.version.split()[0]}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    hugo = subprocess.run([stages.hugo_binary(), "version"], capture_output=True, text=True,
+                          check=False, timeout=60).stdout.split()
+    if hugo:
+        found["hugo"] += f" (binary {hugo[1]})"
+    return found
+
+
+def wait_for_quiet(limit: float, threshold: float, log: Info) -> None:
+    """Sleep in 15 s steps while the 1-minute load is above `threshold`, `limit` s at most."""
+    deadline = time.monotonic() + limit
+    while measure.load_average_1() > threshold and time.monotonic() < deadline:
+        log(f"load average {measure.load_average()}: waiting for a quieter moment")
+        time.sleep(15)
+
+
+class Info:
+    """Progress on stderr, with the time since start."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def __call__(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.start:6.0f} s] {text}", file=sys.stderr, flush=True)
+
+
+def _ints(text: str) -> list[int]:
+    return [int(part.replace("_", "")) for part in text.split(",") if part]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=_ints, default=[100, 1000, 10000])
+    parser.add_argument("--repeats", type=_ints, default=[3, 3, 1],
+                        help="runs per stage at each size (the last value repeats)")
+    parser.add_argument("--snippets-per-page", type=int, default=1)
+    parser.add_argument("--ratio-snippets", type=int, default=200)
+    parser.add_argument("--cleaning-pages", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--chart", type=Path, default=ROOT / "bench" / "chart.svg")
+    parser.add_argument("--wait", type=float, default=180,
+                        help="seconds to wait at most for a quiet machine")
+    parser.add_argument("--quiet-load", type=float, default=1.0)
+    args = parser.parse_args(argv)
+
+    from twnotes import pages, sanitize
+
+    log = Info()
+    wait_for_quiet(args.wait, args.quiet_load, log)
+    started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load_before = measure.load_average()
+
+    log("page weight (real site)")
+    weights = peers.page_weights()
+
+    log("cleaning throughput")
+    dirty = peers.fragments(args.cleaning_pages)
+    clean = [peers.Fragment(sanitize.clean_fragment(f.html, inline=f.inline), f.inline)
+             for f in dirty]
+    cleaning = [("as written (all flagged)", peers.cleaning(dirty)),
+                ("already clean (CI's case)", peers.cleaning(clean))]
+
+    log(f"snippets: {args.ratio_snippets} against one python each")
+    snippet_ratio = {kind: snippets_bench.measure(args.ratio_snippets, template, repeats=3)
+                     for kind, template in snippets_bench.KINDS.items()}
+
+    timings: dict[int, dict[str, measure.Timing]] = {}
+    for i, size in enumerate(args.sizes):
+        repeats = args.repeats[min(i, len(args.repeats) - 1)]
+        log(f"N = {size:,}: {repeats} run(s) per stage")
+        with tempfile.TemporaryDirectory(prefix=f"bench-{size}-") as tmp:
+            timings[size] = stages.run_site(Path(tmp), size, repeats,
+                                            args.snippets_per_page, log)
+
+    ratios = [report.Ratio(
+        f"snippet runs / one python per snippet ({args.ratio_snippets}, {kind})",
+        row["ratio"], f"<= {SNIPPET_TARGET}", row["ratio"] <= SNIPPET_TARGET,
+        f"{row['cold_s']:.2f} s against {row['baseline_s']:.2f} s")
+        for kind, row in snippet_ratio.items()]
+    for size in args.sizes:
+        check, hugo = timings[size]["sanitize_dirty"].wall, timings[size]["hugo"].wall
+        ratios.append(report.Ratio(
+            f"sanitize --check / hugo, N = {size:,}", check / hugo, f"<= {SANITIZE_TARGET}",
+            check / hugo <= SANITIZE_TARGET, f"{check:.2f} s against {hugo:.2f} s"))
+    for label, results in cleaning:
+        ours = results[0].per_second
+        bleach = next(t.per_second for t in results if t.name == "bleach.clean")
+        ratios.append(report.Ratio(
+            f"clean_fragment / bleach.clean throughput, {label}", ours / bleach, ">= 1.0",
+            ours >= bleach, f"{ours:,.0f} against {bleach:,.0f} fragments/s"))
+
+    command = "make bench" if argv is None and len(sys.argv) == 1 else (
+        "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]))
+    findings = ROOT / "bench" / "findings.md"
+    run = report.Run(
+        command=command, started=started, minutes=(time.monotonic() - log.start) / 60,
+        machine=measure.machine(), versions=versions(), load_before=load_before,
+        load_after=measure.load_average(), snippets_per_page=args.snippets_per_page,
+        stages=timings, ratios=ratios, cleaning=cleaning,
+        cleaning_fragments=args.cleaning_pages, snippet_count=args.ratio_snippets,
+        snippet_ratio=snippet_ratio, weights=weights,
+        notes=findings.read_text(encoding="utf-8") if findings.is_file() else "")
+    chart_ref = Path(args.chart).resolve().relative_to(Path(args.out).resolve().parent)
+    pages.atomic_write(args.chart, report.chart(timings).encode("utf-8"))
+    pages.atomic_write(args.out, report.markdown(run, chart_ref.as_posix()).encode("utf-8"))
+    log(f"wrote {args.out} and {args.chart}")
+    for ratio in ratios:
+        log(f"{'pass' if ratio.passed else 'MISS'}  {ratio.name}: {ratio.value:.3g} "
+            f"(target {ratio.target})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
