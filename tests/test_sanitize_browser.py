@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_sanitize import FRONT, corpus
 
 from conftest import build_site
-from test_sanitize import FRONT, corpus
 from twnotes import audit
 from twnotes.sanitize import clean_fragment, sanitize_text
 
