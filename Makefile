@@ -11,7 +11,7 @@ PAGEFIND := $(BIN)/python -m pagefind
 # builds without them instead of failing.
 export HUGO_ENABLEGITINFO := $(shell git rev-parse --is-inside-work-tree >/dev/null 2>&1 && echo true || echo false)
 
-.PHONY: venv node serve build test lint check-content site-test pytest snippets bench clean
+.PHONY: venv node serve build test lint check-content content-check audit site-test pytest snippets bench clean
 
 venv:
 	@if ! cmp -s requirements.txt $(VENV)/requirements.txt; then \
@@ -66,7 +66,15 @@ snippets: venv
 pytest: venv node
 	$(BIN)/pytest tests
 
-test: lint snippets pytest
+# Raw HTML in content must already be clean (`twnotes sanitize content` fixes it).
+content-check: venv
+	$(BIN)/twnotes sanitize --check content
+
+# The built site: no script, handler or script URL that the layouts did not put there.
+audit: build
+	$(BIN)/twnotes audit public
+
+test: lint content-check snippets pytest audit
 
 # Benchmark-only tools (bleach, nh3, pyinstrument) go into the same .venv; the copy
 # .venv/requirements-bench.txt is their stamp, as .venv/requirements.txt is for `venv`.
