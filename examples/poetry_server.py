@@ -16,12 +16,15 @@ from poetry_protocol import PoetryServerFactory, load_poems
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IListeningPort, IReactorCore
-from twisted.internet.task import react
+from twisted.internet.task import deferLater, react
 
 LOOPBACK_ANY_PORT = "tcp:0:interface=127.0.0.1"
 
 
 async def serve(reactor: IReactorCore, args: argparse.Namespace) -> None:
+    # react() starts this coroutine before reactor.run(): wait one reactor turn, so that the
+    # Ctrl+C handler is installed before we announce the ports (a parent may interrupt us then).
+    await deferLater(reactor, 0, lambda: None)
     descriptions = args.endpoints or [LOOPBACK_ANY_PORT] * 3
     listening: list[tuple[IListeningPort, PoetryServerFactory]] = []
     # 每个端点一首诗：端点描述字符串（如 "tcp:0:interface=127.0.0.1"）决定监听什么。
