@@ -11,7 +11,7 @@ PAGEFIND := $(BIN)/python -m pagefind
 # builds without them instead of failing.
 export HUGO_ENABLEGITINFO := $(shell git rev-parse --is-inside-work-tree >/dev/null 2>&1 && echo true || echo false)
 
-.PHONY: venv node serve build test lint check-content content-check audit site-test pytest snippets bench clean
+.PHONY: venv node serve build test lint check-content content-check audit site-test pytest snippets example-output bench clean
 
 venv:
 	@if ! cmp -s requirements.txt $(VENV)/requirements.txt; then \
@@ -65,6 +65,11 @@ snippets: venv
 
 pytest: venv node
 	$(BIN)/pytest tests
+
+# Record again the real output that the example pages show (examples/output/*.txt), after
+# changing an example; `make test` compares fresh runs with these records.
+example-output: venv
+	UPDATE_EXAMPLE_OUTPUT=1 $(BIN)/pytest -q tests/test_examples_output.py
 
 # Raw HTML in content must already be clean (`twnotes sanitize content` fixes it).
 content-check: venv
