@@ -6,7 +6,7 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Final
+from typing import Any, Final
 
 from bench.measure import Timing
 from bench.peers import Throughput, Weight
@@ -44,6 +44,23 @@ class Run:
     snippet_ratio: Mapping[str, Mapping[str, float]]
     weights: Sequence[Weight]
     notes: str  # hand-written findings, included verbatim
+
+
+def to_json(run: Run) -> dict[str, Any]:
+    """The run's figures, so BENCHMARKS.md can be written again without measuring again."""
+    return dataclasses.asdict(run)
+
+
+def from_json(data: dict[str, Any]) -> Run:
+    fields = dict(data)
+    fields["stages"] = {int(n): {k: Timing(**{**t, "walls": tuple(t["walls"])})
+                                 for k, t in by_stage.items()}
+                        for n, by_stage in data["stages"].items()}
+    fields["ratios"] = [Ratio(**r) for r in data["ratios"]]
+    fields["cleaning"] = [(label, [Throughput(**t) for t in results])
+                          for label, results in data["cleaning"]]
+    fields["weights"] = [Weight(**w) for w in data["weights"]]
+    return Run(**fields)
 
 
 def _ms(seconds: float) -> str:
@@ -133,7 +150,7 @@ def markdown(run: Run, chart: str) -> str:
     out += ["", "## Cleaning throughput, in process", "",
             f"The raw HTML of {run.cleaning_fragments} generated pages (html blocks whole, "
             "inline HTML from its first tag to its last), each cleaner given the allow-list "
-            "of `twnotes.policy`; `clean_fragment` without its lru_cache.", "",
+            "of `twnotes.policy`; `clean_fragment_uncached` (the cleaning without the cache).", "",
             "| fragments | cleaner | fragments / s | MB / s | vs bleach |",
             "|---|---|---:|---:|---:|"]
     for label, results in run.cleaning:
