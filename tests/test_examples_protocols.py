@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
-import examples_support  # noqa: F401  # puts examples/ on sys.path
+import examples_support  # first: it puts examples/ on sys.path
 import pytest
 from async_api import slow_square
 from per_connection import Counter, CounterFactory
@@ -35,10 +36,24 @@ def result_of(d: Deferred[object]) -> list[object]:
     return box
 
 
-def test_examples_never_import_the_global_reactor_into_the_test_process() -> None:
-    # Other tests fork children that install a reactor of their choice; an imported
-    # twisted.internet.reactor here would already have installed the default one.
-    assert "twisted.internet.reactor" not in sys.modules
+def test_importing_the_examples_does_not_install_a_reactor() -> None:
+    # Tests import these modules in the pytest process, and other tests fork children that
+    # install a reactor of their choice: importing twisted.internet.reactor (which installs
+    # the default one) must wait until an example's main() runs. Checked in a fresh process,
+    # so that nothing else imported here can hide or cause it.
+    examples = examples_support.EXAMPLES
+    importable = sorted(
+        p.stem for p in examples.glob("*.py")
+        if p.stem not in {"reactor_basics", "reactor_thread", "gevent_client"}
+    )
+    code = (f"import sys; sys.path.insert(0, {str(examples)!r}); "
+            f"import {', '.join(importable)}; "
+            "print('twisted.internet.reactor' in sys.modules)")
+    result = subprocess.run([sys.executable, *examples_support.WARNINGS, "-c", code],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+    assert len(importable) >= 10
 
 
 # ---- poetry client protocol -------------------------------------------------------------
