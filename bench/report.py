@@ -172,7 +172,7 @@ def markdown(run: Run, chart: str) -> str:
 
 def chart(stages: Mapping[int, Mapping[str, Timing]]) -> str:
     """An SVG line chart, ms per page against N, both axes log10."""
-    width, height, left, right, top, bottom = 760, 440, 70, 250, 20, 50
+    width, height, left, right, top, bottom = 860, 440, 70, 300, 20, 50
     sizes = sorted(stages)
     series = []
     for stage in STAGES:
@@ -199,6 +199,11 @@ def chart(stages: Mapping[int, Mapping[str, Timing]]) -> str:
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="#fff"/>']
+    for exp in range(y_lo, y_hi):
+        for minor in (2, 5):
+            py = y(minor * 10 ** exp)
+            svg.append(f'<line x1="{left}" y1="{py:.1f}" x2="{left + plot_w}" y2="{py:.1f}" '
+                       'stroke="#f0f0f0"/>')
     for exp in range(y_lo, y_hi + 1):
         py = y(10 ** exp)
         svg.append(f'<line x1="{left}" y1="{py:.1f}" x2="{left + plot_w}" y2="{py:.1f}" '
