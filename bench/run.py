@@ -80,7 +80,7 @@ def _ints(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=_ints, default=[100, 1000, 10000])
-    parser.add_argument("--repeats", type=_ints, default=[3, 3, 1],
+    parser.add_argument("--repeats", type=_ints, default=[3, 3, 2],
                         help="runs per stage at each size (the last value repeats)")
     parser.add_argument("--snippets-per-page", type=int, default=1)
     parser.add_argument("--ratio-snippets", type=int, default=200)
