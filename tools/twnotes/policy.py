@@ -8,6 +8,7 @@ what counts as dangerous is decided here and nowhere else. The Hugo render hooks
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Final
 
 # Phrasing content: what may appear inside a paragraph, so inline HTML never breaks one.
@@ -117,8 +118,40 @@ def is_dangerous_url(url: str) -> bool:
     return False
 
 
+_ALLOWED_ATTRS: Final = {tag: GLOBAL_ATTRS | TAG_ATTRS.get(tag, frozenset())
+                         for tag in BLOCK_TAGS}
+
+
 def allowed_attrs(tag: str) -> frozenset[str]:
-    return GLOBAL_ATTRS | TAG_ATTRS.get(tag, frozenset())
+    found = _ALLOWED_ATTRS.get(tag)
+    return found if found is not None else GLOBAL_ATTRS | TAG_ATTRS.get(tag, frozenset())
+
+
+def clean_attrs(tag: str, attrs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The attributes (decoded, in source order) an allowed `tag` keeps, and their values.
+
+    Disallowed names and unsafe URLs go; ids and names get the prefix; any source `rel`
+    goes, and an external link gets ours, last. The tree path and the already-clean check
+    both call this, so they cannot disagree on what clean attributes are.
+    """
+    allowed = allowed_attrs(tag)
+    kept: list[tuple[str, str]] = []
+    href: str | None = None
+    for key, value in attrs:
+        if key not in allowed or key == "rel":
+            continue
+        if key in URL_ATTRS and not is_safe_url(value, image=tag == "img"):
+            continue
+        if key in ("id", "name"):
+            if not value.strip():
+                continue
+            value = prefixed_id(value)
+        if key == "href":
+            href = value
+        kept.append((key, value))
+    if tag == "a" and href is not None and is_external(href):
+        kept.append(("rel", EXTERNAL_REL))
+    return kept
 
 
 def prefixed_id(value: str) -> str:

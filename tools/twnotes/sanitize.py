@@ -158,26 +158,8 @@ def _escape_attr(value: str) -> str:
 
 
 def _clean_attrs(tag: Tag) -> list[tuple[str, str]]:
-    name = tag.name
-    allowed = policy.allowed_attrs(name)
-    kept: list[tuple[str, str]] = []
-    href: str | None = None
-    for key, raw in tag.attrs.items():
-        value = raw if isinstance(raw, str) else " ".join(raw)
-        if key not in allowed or key == "rel":
-            continue
-        if key in policy.URL_ATTRS and not policy.is_safe_url(value, image=name == "img"):
-            continue
-        if key in ("id", "name"):
-            if not value.strip():
-                continue
-            value = policy.prefixed_id(value)
-        if key == "href":
-            href = value
-        kept.append((key, value))
-    if name == "a" and href is not None and policy.is_external(href):
-        kept.append(("rel", policy.EXTERNAL_REL))
-    return kept
+    return policy.clean_attrs(tag.name, (
+        (key, raw if isinstance(raw, str) else " ".join(raw)) for key, raw in tag.attrs.items()))
 
 
 def _emit(nodes: Iterable[PageElement], *, inline: bool, clean: bool) -> str:
