@@ -14,11 +14,14 @@ import dataclasses
 import difflib
 import html
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
+import html5lib
 from bs4 import BeautifulSoup
+from bs4.builder._html5lib import HTML5TreeBuilder, TreeBuilderForHtml5lib
 from bs4.element import NavigableString, PageElement, Tag
 from markdown_it.token import Token
 
@@ -55,14 +58,52 @@ _MARKER_BLOCK_RE: Final = re.compile(r"<(?:script|pre|style|textarea)(?:[ \t>]|$
 _BLANK_LINE_RE: Final = re.compile(r"\n(?=[ \t]*\n)")
 _TAG_RE: Final = re.compile(r"<(/?)([A-Za-z][^\t\n\f />]*)[^>]*?(/?)>")
 _LINE_END_RE: Final = re.compile(r"\r\n|\r|\n")
+# An li, dt or dd element can only come from a start tag spelled so (any case).
+_STRAY_ITEM_RE: Final = re.compile(r"<(?:li|dt|dd)", re.IGNORECASE)
 
 # Why html5lib and not html.parser: bs4's html.parser builder does not follow the HTML5
 # parsing algorithm. It hides `<img onerror>` inside `<!-->`, `--!>` and `<![CDATA[`,
 # which a browser ends early and then runs, and it reads the text of textarea, title,
 # xmp, noembed, noframes and noscript as markup where a browser reads text. A sanitiser
 # must judge the tree the browser will build, so it parses with html5lib.
-# The doctype keeps the parse in no-quirks mode, as on the site's pages.
+#
+# The doctype keeps the parse in no-quirks mode, as on the site's pages. The fragment is
+# parsed as the body of a whole document, not with html5lib's fragment (innerHTML) mode:
+# html5lib's fragment mode departs from the standard (it drops a <table> start tag met
+# inside a table), its document mode does not.
 _BODY_PREFIX: Final = "<!DOCTYPE html><html><head></head><body>"
+
+
+class _Parsers(threading.local):
+    parser: html5lib.HTMLParser | None = None
+
+
+_PARSERS = _Parsers()
+
+
+def _html5lib_parser() -> html5lib.HTMLParser:
+    """This thread's html5lib parser, building bs4 trees with bs4's html5lib tree builder.
+
+    What `BeautifulSoup(markup, "html5lib")` does, minus building a new parser (and its two
+    dozen insertion-mode objects) for every fragment, a quarter of the cost of parsing a
+    typical one: html5lib resets all of a parser's state when a parse starts, and bs4's
+    tree builder resets the soup (documentClass).
+    """
+    parser = _PARSERS.parser
+    if parser is None:
+        # No multi-valued attributes: `class` and `rel` values stay the strings the
+        # policy reads; line numbers are not used.
+        builder = HTML5TreeBuilder(multi_valued_attributes={}, store_line_numbers=False)
+        soup = BeautifulSoup("", builder=builder)
+        # html5lib only calls `tree(namespaceHTMLElements)`; bs4's feed() passes a bound
+        # method the same way.
+        parser = _PARSERS.parser = html5lib.HTMLParser(tree=lambda html_ns: (  # type: ignore[arg-type]
+            TreeBuilderForHtml5lib(html_ns, soup, store_line_numbers=False)))
+    return parser
+
+
+def _child(parent: Tag, name: str) -> Tag | None:
+    return next((n for n in parent.contents if isinstance(n, Tag) and n.name == name), None)
 
 
 # --------------------------------------------------------------------------- fragments
@@ -95,14 +136,19 @@ def _cap_nesting(fragment: str) -> str:
 
 
 def _parse(fragment: str, inline: bool) -> list[PageElement]:
-    """The nodes a browser builds for `fragment` inside a <div> (or a <p> when inline)."""
+    """The nodes a browser builds for `fragment` inside a <div> (or a <p> when inline).
+
+    The nodes are valid until this thread's next parse (its parser is reused).
+    """
     prefix = _BODY_PREFIX + ("<p>" if inline else "")
-    soup = BeautifulSoup(prefix + _cap_nesting(fragment), "html5lib",
-                         multi_valued_attributes=None)
-    body = soup.body
+    soup = _html5lib_parser().parse(prefix + _cap_nesting(fragment))
+    assert isinstance(soup, BeautifulSoup)
+    root = _child(soup, "html")
+    body = _child(root, "body") if root is not None else None
     assert body is not None
     if not inline:
-        _wrap_strays(soup, body)
+        if _STRAY_ITEM_RE.search(fragment):
+            _wrap_strays(soup, body)
         return list(body.contents)
     # Inline: the <p> we opened, then whatever a block tag or </p> pushed out of it.
     nodes: list[PageElement] = list(body.contents)
