@@ -31,10 +31,12 @@ def sync_caller(reactor: IReactorTime) -> None:
 
 def callback_caller(reactor: IReactorTime) -> Deferred[None]:
     # 回调风格：告诉 Deferred 结果出来以后做什么，然后立即返回。
-    d = slow_square(reactor, 4)
-    d.addCallback(lambda square: square + 1)
-    d.addCallback(lambda value: print(f"callbacks: 4 * 4 + 1 = {value}"))
-    return d
+    # addCallback returns the same Deferred, typed with the new callback's result.
+    return (
+        slow_square(reactor, 4)
+        .addCallback(lambda square: square + 1)
+        .addCallback(lambda value: print(f"callbacks: 4 * 4 + 1 = {value}"))
+    )
 
 
 async def await_caller(reactor: IReactorTime) -> None:

@@ -26,16 +26,22 @@ def capture() -> None:
         parse_port("eighty")
     except ValueError:
         failure = Failure()  # 在 except 块里创建：捕获当前的异常和跟踪栈
+    assert failure.type is not None  # typed as optional, but always set once a Failure exists
     print(f"   type: {failure.type.__name__}; message: {failure.getErrorMessage()}")
     print(f"   raised in: {' -> '.join(frame[0] for frame in failure.frames)}")
 
 
 def chain() -> None:
     print("2. an exception skips the callbacks until an errback handles it")
+
+    def recover(failure: Failure) -> int:
+        print(f"   errback got {type(failure.value).__name__}")
+        return 8080  # errback 返回普通值：链恢复正常，下一个 callback 拿到它
+
     d: Deferred[Any] = Deferred()
     d.addCallback(parse_port)  # 抛出 ValueError：之后的 callback 被跳过
     d.addCallback(lambda port: print(f"   never printed: {port}"))
-    d.addErrback(lambda failure: print(f"   errback got {failure.type.__name__}") or 8080)
+    d.addErrback(recover)
     d.addCallback(lambda port: print(f"   the chain recovered; port = {port}"))
     d.callback("eighty")
 
@@ -56,7 +62,9 @@ def trap() -> None:
 
     d = fail(original)
     d.addErrback(only_lookup_errors)
-    d.addErrback(lambda f: print(f"   next errback got {f.type.__name__}: {f.value is original}"))
+    d.addErrback(
+        lambda f: print(f"   next errback got {type(f.value).__name__}: {f.value is original}")
+    )
 
 
 def unhandled() -> None:

@@ -6,12 +6,12 @@ unhandled error in a Deferred), so that their output is short and stable enough 
 
 from __future__ import annotations
 
-from typing import Any
+from twisted.logger import ILogObserver, LogEvent, formatEvent, globalLogBeginner
+from zope.interface import provider
 
-from twisted.logger import formatEvent, globalLogBeginner
 
-
-def print_log_event(event: dict[str, Any]) -> None:
+@provider(ILogObserver)  # declares that this function is a log observer
+def print_log_event(event: LogEvent) -> None:
     """Print the event's message, plus the error of a logged failure."""
     text = formatEvent(event)
     failure = event.get("log_failure")

@@ -45,7 +45,7 @@ class Counter(LineReceiver):
         self.factory.closed(self)
 
 
-class CounterFactory(Factory):
+class CounterFactory(Factory[Counter]):
     """Builds a numbered Counter for each connection and keeps the totals of all of them."""
 
     def __init__(self) -> None:
@@ -53,7 +53,7 @@ class CounterFactory(Factory):
         self.total_lines = 0
         self.open: dict[int, Deferred[None]] = {}
 
-    def buildProtocol(self, addr: IAddress) -> Counter:
+    def buildProtocol(self, addr: IAddress | None) -> Counter:
         # 每来一条新连接，Twisted 就调用一次 buildProtocol：返回一个全新的协议实例。
         self.connections += 1
         print(f"server: buildProtocol for connection {self.connections} from {type(addr).__name__}")
@@ -88,12 +88,13 @@ async def run(reactor: IReactorCore) -> None:
     port = await serverFromString(reactor, "tcp:0:interface=127.0.0.1").listen(factory)
     endpoint = clientFromString(reactor, f"tcp:127.0.0.1:{port.getHost().port}")
     try:
-        alice = await connectProtocol(endpoint, Client())
+        alice: Client = await connectProtocol(endpoint, Client())
         print(f"alice got: {await alice.ask('hello')}")
-        bob = await connectProtocol(endpoint, Client())
+        bob: Client = await connectProtocol(endpoint, Client())
         print(f"bob got: {await bob.ask('hi')}")
         print(f"alice got: {await alice.ask('again')}")
         for client, number in ((alice, 1), (bob, 2)):
+            assert client.transport is not None
             client.transport.loseConnection()
             await factory.open[number]
     finally:

@@ -12,14 +12,19 @@ from __future__ import annotations
 import argparse
 import time
 
-from poetry_protocol import PoetryClientProtocol, PoetryServerFactory, load_poems
+from poetry_protocol import (
+    IReactorTimeTCP,
+    PoetryClientProtocol,
+    PoetryServerFactory,
+    load_poems,
+)
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.endpoints import clientFromString, connectProtocol, serverFromString
-from twisted.internet.interfaces import IReactorCore
+from twisted.internet.interfaces import IReactorTCP
 from twisted.internet.task import react
 
 
-async def get_poetry(reactor: IReactorCore, description: str) -> tuple[str, int]:
+async def get_poetry(reactor: IReactorTCP, description: str) -> tuple[str, int]:
     """Download one poem; returns its text and how many reads it took.
 
     An asynchronous API: it returns (a coroutine, then a Deferred) at once, and the caller
@@ -27,12 +32,12 @@ async def get_poetry(reactor: IReactorCore, description: str) -> tuple[str, int]
     """
     endpoint = clientFromString(reactor, description)
     # 每条连接一个新的协议实例，它自己保存这首诗的字节。
-    protocol = await connectProtocol(endpoint, PoetryClientProtocol())
+    protocol: PoetryClientProtocol = await connectProtocol(endpoint, PoetryClientProtocol())
     poem = await protocol.finished
     return poem, protocol.reads
 
 
-async def download_all(reactor: IReactorCore, descriptions: list[str]) -> None:
+async def download_all(reactor: IReactorTCP, descriptions: list[str]) -> None:
     started = time.monotonic()
     # 同时发起所有下载：等待网络时 reactor 去处理别的连接，而不是干等。
     results = await gatherResults(
@@ -47,7 +52,7 @@ async def download_all(reactor: IReactorCore, descriptions: list[str]) -> None:
     print(f"got {len(results)} poems in {time.monotonic() - started:.2f} s")
 
 
-async def demo(reactor: IReactorCore) -> None:
+async def demo(reactor: IReactorTimeTCP) -> None:
     """Serve every poem on a loopback port, then download them all from this same reactor."""
     ports = []
     for _name, poem in load_poems():

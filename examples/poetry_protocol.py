@@ -7,10 +7,11 @@ Kept apart from the server and client programs so that tests can drive both prot
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionDone
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IReactorTCP, IReactorTime, ITCPTransport
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
@@ -21,6 +22,14 @@ POEMS = Path(__file__).resolve().parent / "poems"
 def load_poems() -> list[tuple[str, bytes]]:
     """Every poem shipped with the examples, as (file name, UTF-8 bytes), in a stable order."""
     return [(path.name, path.read_bytes()) for path in sorted(POEMS.glob("*.txt"))]
+
+
+class IReactorTimeTCP(IReactorTime, IReactorTCP):
+    """A reactor with timers and TCP, which is what the poetry server and demo client use.
+
+    For type checks only: like every combination of reactor interfaces, nothing declares it
+    at run time, but the reactor that ``task.react`` hands us provides both of its parts.
+    """
 
 
 class PoetryServerProtocol(Protocol):
@@ -40,6 +49,7 @@ class PoetryServerProtocol(Protocol):
         chunk = self._remaining[: self.factory.chunk_size]
         self._remaining = self._remaining[self.factory.chunk_size :]
         # transport.write 不会阻塞：字节先进入缓冲区，由 reactor 在套接字可写时发出。
+        assert self.transport is not None  # set by makeConnection, before connectionMade
         self.transport.write(chunk)
         if not self._remaining:
             self._sender.stop()
@@ -51,7 +61,7 @@ class PoetryServerProtocol(Protocol):
         self.factory.connection_lost(self)
 
 
-class PoetryServerFactory(Factory):
+class PoetryServerFactory(Factory[PoetryServerProtocol]):
     """Builds one PoetryServerProtocol per connection; all of them serve the same poem.
 
     ``served`` fires after the first connection has ended, which is what ``--once`` waits for.
@@ -92,7 +102,9 @@ class PoetryClientProtocol(Protocol):
         # 取消下载（例如超时）时断开连接，不让它在后台继续占着；
         # Deferred 随后以 CancelledError 失败。
         if self.transport is not None:
-            self.transport.abortConnection()
+            # Every stream transport (TCP, UNIX, TLS, StringTransport) can abort, but only
+            # ITCPTransport declares abortConnection.
+            cast(ITCPTransport, self.transport).abortConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self.finished.called:  # cancelled: the caller has already been told

@@ -12,16 +12,16 @@ from __future__ import annotations
 import argparse
 import itertools
 
-from poetry_protocol import PoetryServerFactory, load_poems
+from poetry_protocol import IReactorTimeTCP, PoetryServerFactory, load_poems
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IListeningPort, IReactorCore
+from twisted.internet.interfaces import IListeningPort
 from twisted.internet.task import deferLater, react
 
 LOOPBACK_ANY_PORT = "tcp:0:interface=127.0.0.1"
 
 
-async def serve(reactor: IReactorCore, args: argparse.Namespace) -> None:
+async def serve(reactor: IReactorTimeTCP, args: argparse.Namespace) -> None:
     # react() starts this coroutine before reactor.run(): wait one reactor turn, so that the
     # Ctrl+C handler is installed before we announce the ports (a parent may interrupt us then).
     await deferLater(reactor, 0, lambda: None)
@@ -40,7 +40,9 @@ async def serve(reactor: IReactorCore, args: argparse.Namespace) -> None:
         await Deferred()  # 永不触发：服务器一直运行，直到 Ctrl+C 让 reactor 停下
     for port, factory in listening:
         await factory.served  # --once：每个端点服务完一个连接就停止监听
-        await port.stopListening()
+        stopped = port.stopListening()  # IListeningPort allows a Deferred or None
+        if stopped is not None:
+            await stopped
     print("all poems served", flush=True)
 
 

@@ -40,14 +40,14 @@ def download_all(selector: selectors.BaseSelector, addresses: list[Address]) -> 
         if not events:
             raise TimeoutError("no server sent anything for 30 s")
         for key, _mask in events:
-            sock = key.fileobj
-            assert isinstance(sock, socket.socket)
-            data = sock.recv(1024)
+            ready = key.fileobj
+            assert isinstance(ready, socket.socket)
+            data = ready.recv(1024)
             if data:
                 chunks[key.data].append(data)
             else:  # 连接关闭：这首诗收完了
-                selector.unregister(sock)
-                sock.close()
+                selector.unregister(ready)
+                ready.close()
     return [b"".join(chunks[n]) for n in range(len(addresses))]
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import time
 
 from poetry_client import get_poetry
+from poetry_protocol import IReactorTimeTCP
 from twisted.internet.defer import CancelledError, Deferred, TimeoutError
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IReactorCore, IReactorTime
+from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.internet.task import react
 from twisted.python.failure import Failure
@@ -30,7 +31,7 @@ class Silent(Protocol):
         self.factory.lost.callback(None)
 
 
-class SilentFactory(Factory):
+class SilentFactory(Factory[Silent]):
     """Serves Silent; ``lost`` fires when its (single) connection closes."""
 
     protocol = Silent
@@ -39,7 +40,7 @@ class SilentFactory(Factory):
         self.lost: Deferred[None] = Deferred()
 
 
-async def download_with_timeout(reactor: IReactorCore) -> None:
+async def download_with_timeout(reactor: IReactorTimeTCP) -> None:
     print("1. addTimeout: give up on a server that never answers")
     factory = SilentFactory()
     port = await serverFromString(reactor, "tcp:0:interface=127.0.0.1").listen(factory)
@@ -92,7 +93,7 @@ async def cancel_coroutine(clock: IReactorTime) -> None:
         print(f"   caller: CancelledError; timers still pending: {len(clock.getDelayedCalls())}")
 
 
-async def run(reactor: IReactorCore) -> None:
+async def run(reactor: IReactorTimeTCP) -> None:
     await download_with_timeout(reactor)
     await cancel_coroutine(reactor)
 

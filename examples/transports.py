@@ -28,6 +28,7 @@ class Shout(LineReceiver):
     """Answers each line in upper case, saying which transport carried it."""
 
     def lineReceived(self, line: bytes) -> None:
+        assert self.transport is not None  # set by makeConnection before any data arrives
         kind = type(self.transport).__name__
         peer = type(self.transport.getPeer()).__name__
         # 协议不关心字节如何传输：它只调用 transport 的 write / getPeer / loseConnection。
@@ -44,6 +45,7 @@ class Ask(Protocol):
         self._received = b""
 
     def connectionMade(self) -> None:
+        assert self.transport is not None
         self.transport.write(self.line + b"\r\n")
 
     def dataReceived(self, data: bytes) -> None:
@@ -65,6 +67,7 @@ def over_memory() -> None:
 def client_description(address: IAddress) -> str:
     """The client endpoint string that reaches a listening port's address."""
     if isinstance(address, UNIXAddress):
+        assert address.name is not None  # a listening UNIX socket has a path
         return f"unix:{os.fsdecode(address.name)}"
     assert isinstance(address, IPv4Address)
     return f"tcp:{address.host}:{address.port}"
@@ -75,7 +78,7 @@ async def over_socket(reactor: IReactorCore, label: str, server: str) -> None:
     port = await serverFromString(reactor, server).listen(Factory.forProtocol(Shout))
     try:
         endpoint = clientFromString(reactor, client_description(port.getHost()))
-        protocol = await connectProtocol(endpoint, Ask(f"hello over {label}".encode()))
+        protocol: Ask = await connectProtocol(endpoint, Ask(f"hello over {label}".encode()))
         print(f"{label}: {(await protocol.reply).decode().strip()}")
     finally:
         await port.stopListening()
