@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,7 +48,8 @@ def build_site(dest: Path, *extra: str, source: Path = ROOT) -> BuiltSite:
     env = {**os.environ, "HUGO_ENABLEGITINFO": "true" if in_git else "false"}
     proc = subprocess.run(
         [str(hugo_binary()), "--source", str(source), "--destination", str(dest),
-         "--minify", "--logLevel", "warn", "--quiet", "--cleanDestinationDir",
+         # No --quiet: it hides WARN and ERROR lines too, and the tests read them.
+         "--minify", "--logLevel", "warn", "--cleanDestinationDir",
          "--cacheDir", str(dest.parent / "hugo-cache"), *extra],
         capture_output=True, text=True, timeout=300, check=False, env=env,
     )
@@ -55,6 +57,24 @@ def build_site(dest: Path, *extra: str, source: Path = ROOT) -> BuiltSite:
     if proc.returncode != 0:
         pytest.fail(f"hugo failed ({proc.returncode}):\n{log}")
     return BuiltSite(dest, log)
+
+
+# What Hugo reads to build the site. Generated data and the search index stay behind, so a
+# copy builds the way a fresh clone does.
+SITE_SOURCES = ("config.toml", "layouts", "assets", "i18n", "data", "static", "examples")
+
+
+def copy_site_sources(dest: Path, *, content: bool = True) -> Path:
+    """A copy of the site's sources in dest (content/ too unless asked not to)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("generated", "pagefind", "__pycache__")
+    for name in (*SITE_SOURCES, *(("content",) if content else ())):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=ignore)
+        elif source.is_file():
+            shutil.copy2(source, dest / name)
+    return dest
 
 
 @pytest.fixture(scope="session")

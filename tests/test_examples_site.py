@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -13,7 +12,7 @@ from urllib.parse import unquote
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from conftest import ROOT, BuiltSite, build_site, hugo_binary
+from conftest import ROOT, BuiltSite, build_site, copy_site_sources, hugo_binary
 
 CONTENT = ROOT / "content" / "examples"
 PAGES = sorted(p.stem for p in CONTENT.glob("*.md") if p.name != "_index.md")
@@ -114,20 +113,8 @@ def test_section_page_lists_every_example(built_site: BuiltSite) -> None:
     assert {f"/examples/{page}/" for page in PAGES} <= hrefs
 
 
-def copy_site(dest: Path) -> Path:
-    """A copy of what Hugo reads, to build variants without touching the repository."""
-    dest.mkdir(parents=True)
-    for name in ("config.toml", "layouts", "assets", "i18n", "data", "content", "examples"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, dest / name)
-    return dest
-
-
 def test_missing_example_file_fails_the_build_naming_the_page(tmp_path: Path) -> None:
-    site = copy_site(tmp_path / "src")
+    site = copy_site_sources(tmp_path / "src")
     page = site / "content" / "examples" / "broken.md"
     page.write_text('+++\ntitle = "broken"\n+++\n\ntext\n\n{{< example "nope.py" >}}\n',
                     encoding="utf-8")

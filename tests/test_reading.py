@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import subprocess
 import tomllib
 from urllib.parse import unquote
@@ -17,7 +16,7 @@ from urllib.parse import unquote
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from conftest import ROOT, BuiltSite, build_site
+from conftest import ROOT, BuiltSite, build_site, copy_site_sources
 
 CONFIG = tomllib.loads((ROOT / "config.toml").read_text(encoding="utf-8"))
 REPO, BRANCH = CONFIG["params"]["repo"], CONFIG["params"]["branch"]
@@ -58,10 +57,7 @@ def plain_page(title: str, weight: int) -> str:
 def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     """A copy of the site's machinery with a three-page section of known text (outside git)."""
     source = tmp_path_factory.mktemp("reading-src")
-    for folder in ("layouts", "assets", "i18n", "data"):
-        if (ROOT / folder).is_dir():
-            shutil.copytree(ROOT / folder, source / folder)
-    shutil.copy(ROOT / "config.toml", source / "config.toml")
+    copy_site_sources(source, content=False)
     book = source / "content" / "book"
     book.mkdir(parents=True)
     (source / "content" / "_index.md").write_text('+++\ntitle = "首页"\n+++\n', encoding="utf-8")

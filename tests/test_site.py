@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, Tag
 from markdown_it import MarkdownIt
 
-from conftest import ROOT, BuiltSite
+from conftest import ROOT, BuiltSite, build_site, copy_site_sources
 
 SEED = ROOT / "tests" / "data" / "seed-original.md"
 NOTE_URL = "notes/twisted/"
@@ -58,9 +59,22 @@ def note(built_site: BuiltSite) -> Tag:
     return content_of(built_site.page(NOTE_URL))
 
 
+def warnings_in(log: str) -> list[str]:
+    return [line for line in log.splitlines() if re.match(r"(WARN|ERROR)", line)]
+
+
 def test_build_prints_no_warning(built_site: BuiltSite) -> None:
-    noisy = [line for line in built_site.log.splitlines() if re.match(r"(WARN|ERROR)", line)]
-    assert noisy == []
+    assert warnings_in(built_site.log) == []
+
+
+def test_a_warning_would_be_seen(tmp_path: Path) -> None:
+    # Guards the test above: the build's log must carry Hugo's WARN lines (--quiet hides them).
+    source = copy_site_sources(tmp_path / "src")
+    config = source / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("locale = ", "languageCode = "),
+                      encoding="utf-8")
+    log = build_site(tmp_path / "public", source=source).log
+    assert any("languageCode" in line for line in warnings_in(log))
 
 
 @pytest.mark.parametrize("line", seed_text_lines())

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from bs4 import BeautifulSoup, Tag
 
-from conftest import ROOT, build_site
+from conftest import ROOT, build_site, copy_site_sources
 
 NOTE = "content/notes/twisted.md"
 NOTE_URL = "notes/twisted/"
-SITE_PARTS = ("config.toml", "content", "layouts", "assets", "i18n", "data", "static")
-
-
 def site_copy(dest: Path, results: list[dict[str, object]] | None) -> Path:
     """The site's sources without generated data, plus the given results if any."""
-    dest.mkdir(parents=True)
-    for part in SITE_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, dest / part,
-                            ignore=shutil.ignore_patterns("generated", "pagefind"))
-        elif source.is_file():
-            shutil.copy2(source, dest / part)
+    copy_site_sources(dest)
     if results is not None:
         generated = dest / "data" / "generated"
         generated.mkdir(parents=True)
