@@ -7,7 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,6 +82,36 @@ def copy_site_sources(dest: Path, *, content: bool = True) -> Path:
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     return build_site(tmp_path_factory.mktemp("site") / "public")
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless flags for Debian's chromium: no sandbox (CI runs as root), no GPU, and nothing
+# that phones home (the machine has no internet; such connections fail noisily).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian Chromium for the whole session; skips (saying why) if absent.
+
+    Shared by every browser test: Playwright's sync API runs an event loop, so a second
+    sync_playwright() in the same process fails while the first is still open.
+    """
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install "
+                    "chromium; .ci/run does this) to run the browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - playwright is pinned in requirements.txt
+        pytest.skip(f"playwright is not importable: {exc}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @pytest.fixture(scope="session")

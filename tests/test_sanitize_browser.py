@@ -9,42 +9,21 @@ real layouts and render hooks) are loaded in headless chromium.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from test_sanitize import FRONT, corpus
 
 from conftest import build_site
 from twnotes import audit
 from twnotes.sanitize import clean_fragment, sanitize_text
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 COUNTER = ("<script>window.__xss_count=0;window.__xss=function(){window.__xss_count++};"
            "window.alert=window.confirm=window.prompt=window.__xss;</script>")
 MARKDOWN_LINKS = ["[a](javascript:__xss())", "[b](JaVaScRiPt:__xss())",
                   "[c](<java\tscript:__xss()>)", "[d](data:text/html,<script>__xss()</script>)",
                   "<javascript:__xss()>", "[e](vbscript:__xss())", "![f](javascript:__xss())",
                   "[g](&#106;avascript:__xss())", "[h](java&#x09;script:__xss())"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed: the browser check needs chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright for Python is not installed")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def scripts_run(browser: Any, url: str) -> int:
