@@ -67,12 +67,30 @@ _STRAY_ITEM_RE: Final = re.compile(r"<(?:li|dt|dd)", re.IGNORECASE)
 # xmp, noembed, noframes and noscript as markup where a browser reads text. A sanitiser
 # must judge the tree the browser will build, so it parses with html5lib.
 #
-# The doctype keeps the parse in no-quirks mode, as on the site's pages. The fragment is
-# parsed as the body of a whole document, not with html5lib's fragment (innerHTML) mode:
-# html5lib's fragment mode departs from the standard (it drops a <table> start tag met
-# inside a table), its document mode does not.
-# (html, head and the start of body are implied: the same tree and state as writing them.)
+# Most fragments are parsed with html5lib's fragment parsing algorithm (the one behind
+# innerHTML) with a <div> as the context element: the tree construction of a no-quirks
+# page's body, without a document built around every fragment. html5lib's fragment mode
+# departs from the standard in one place that the div context can reach: a <table> start
+# tag met inside a table closes that table and is then dropped (in a document it starts
+# a new one). A fragment that spells "<table" twice is therefore parsed as the body of a
+# whole document instead; with one table start tag the difference cannot arise. The other
+# differences are in tokens the policy drops whole (html, head, body, frameset and
+# comments after </body>), and tests/test_sanitize_fast.py compares the two routes.
+# (In the document, html, head and the start of body are implied: the same tree and
+# state as writing them.)
 _BODY_PREFIX: Final = "<!DOCTYPE html><body>"
+_TABLE_START_RE: Final = re.compile(r"<table", re.IGNORECASE)
+
+
+class _FragmentTreeBuilder(TreeBuilderForHtml5lib):
+    """bs4's html5lib tree builder, returning the fragment's root element when asked."""
+
+    def getFragment(self) -> Tag:  # type: ignore[override]
+        # The fragment algorithm's root <html> element; its children are the fragment.
+        # (bs4 leaves this NotImplemented; html5lib's default would move every node.)
+        root = self.openElements[0].element
+        assert isinstance(root, Tag)
+        return root
 
 
 class _Parsers(threading.local):
@@ -99,7 +117,7 @@ def _html5lib_parser() -> html5lib.HTMLParser:
         # html5lib only calls `tree(namespaceHTMLElements)`; bs4's feed() passes a bound
         # method the same way.
         parser = _PARSERS.parser = html5lib.HTMLParser(tree=lambda html_ns: (  # type: ignore[arg-type]
-            TreeBuilderForHtml5lib(html_ns, soup, store_line_numbers=False)))
+            _FragmentTreeBuilder(html_ns, soup, store_line_numbers=False)))
     return parser
 
 
@@ -141,15 +159,19 @@ def _parse(fragment: str, inline: bool) -> list[PageElement]:
 
     The nodes are valid until this thread's next parse (its parser is reused).
     """
-    prefix = _BODY_PREFIX + ("<p>" if inline else "")
-    soup = _html5lib_parser().parse(prefix + _cap_nesting(fragment))
-    assert isinstance(soup, BeautifulSoup)
-    root = _child(soup, "html")
-    body = _child(root, "body") if root is not None else None
-    assert body is not None
+    parser = _html5lib_parser()
+    markup = ("<p>" if inline else "") + _cap_nesting(fragment)
+    body: Tag | None
+    if len(_TABLE_START_RE.findall(markup)) < 2:
+        body = parser.parseFragment(markup, container="div")
+    else:
+        soup = parser.parse(_BODY_PREFIX + markup)
+        root = _child(soup, "html")
+        body = _child(root, "body") if root is not None else None
+    assert isinstance(body, Tag)
     if not inline:
         if _STRAY_ITEM_RE.search(fragment):
-            _wrap_strays(soup, body)
+            _wrap_strays(parser.tree.soup, body)
         return list(body.contents)
     # Inline: the <p> we opened, then whatever a block tag or </p> pushed out of it.
     nodes: list[PageElement] = list(body.contents)
