@@ -1,14 +1,17 @@
 """The sanitiser's shortcuts give exactly what the full path gives.
 
-Two shortcuts exist for speed (bench/clean_speed.py measures them): fragments already in
-the clean form are recognised without a parse (`_already_clean`), which also stands in for
-the second, round-trip parse of cleaned output; and each thread reuses one html5lib parser.
-Each is compared here with the path it replaces, over the attack corpus and over generated
-fragments made to look clean (and near-misses of them).
+Shortcuts exist for speed (bench/clean_speed.py measures them): fragments already in the
+clean form are recognised without a parse (`_already_clean`), which also stands in for the
+second, round-trip parse of cleaned output; each thread reuses one html5lib parser, run in
+html5lib's fragment mode where that builds the same tree; adjacent text is merged in place.
+Each is compared here with the path it replaces (a new BeautifulSoup per fragment, the
+full two-parse cleaning), over the attack corpus and over generated fragments made to
+look clean (and near-misses of them).
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import html5lib
@@ -29,6 +32,7 @@ from twnotes.sanitize import (
     _escape_attr,
     _escape_text,
     _parse,
+    _wrap_strays,
 )
 
 
@@ -185,28 +189,58 @@ def test_generated_messy_fragments(fragment: str, inline: bool) -> None:
 
 
 def stock_parse(fragment: str, inline: bool) -> str:
-    """What the sanitiser parsed before the parser was reused: a new BeautifulSoup per call."""
+    """What _parse gave before its speed-ups: a new BeautifulSoup, a whole document."""
     prefix = "<!DOCTYPE html><html><head></head><body>" + ("<p>" if inline else "")
     soup = BeautifulSoup(prefix + fragment, "html5lib", multi_valued_attributes=None)
     assert soup.body is not None
+    if not inline:
+        _wrap_strays(soup, soup.body)
     nodes = list(soup.body.contents)
     if inline and nodes and getattr(nodes[0], "name", None) == "p":
         nodes[:1] = list(nodes[0].contents)
     return _emit(nodes, inline=inline, clean=False)
 
 
+def assert_linked(nodes: list[PageElement]) -> None:
+    """bs4's links (parent, siblings, next/previous element) agree with the child lists."""
+    if not nodes:
+        return
+    root = nodes[0]
+    while root.parent is not None and not isinstance(root.parent, BeautifulSoup):
+        root = root.parent
+    assert isinstance(root, Tag)
+    order: list[PageElement] = [root]
+    stack: list[PageElement] = list(reversed(root.contents))
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        if isinstance(node, Tag):
+            stack.extend(reversed(node.contents))
+            for i, child in enumerate(node.contents):
+                assert child.parent is node
+                assert child.previous_sibling is (node.contents[i - 1] if i else None)
+                assert child.next_sibling is (
+                    node.contents[i + 1] if i + 1 < len(node.contents) else None)
+    for earlier, later in itertools.pairwise(order):
+        assert earlier.next_element is later
+        assert later.previous_element is earlier
+    assert [id(n) for n in root.descendants] == [id(n) for n in order[1:]]
+
+
 @settings(max_examples=300, deadline=None)
 @given(FRAGMENTS | CLEAN_LOOKING, st.booleans())
 def test_the_reused_parser_builds_what_a_new_soup_builds(fragment: str, inline: bool) -> None:
-    if "<li" in fragment.lower() or "<dt" in fragment.lower() or "<dd" in fragment.lower():
-        return  # _parse also wraps stray list items; compared through the corpus below
-    assert _emit(_parse(fragment, inline), inline=inline, clean=False) == stock_parse(
-        fragment, inline)
+    nodes = _parse(fragment, inline)
+    assert_linked(nodes)
+    assert _emit(nodes, inline=inline, clean=False) == stock_parse(fragment, inline)
 
 
+@pytest.mark.parametrize("inline", [False, True])
 @pytest.mark.parametrize(("category", "vector"), corpus(), ids=lambda v: v[:40])
-def test_the_reused_parser_on_the_corpus(category: str, vector: str) -> None:
-    assert _emit(_parse(vector, True), inline=True, clean=False) == stock_parse(vector, True)
+def test_the_reused_parser_on_the_corpus(category: str, vector: str, inline: bool) -> None:
+    nodes = _parse(vector, inline)
+    assert_linked(nodes)
+    assert _emit(nodes, inline=inline, clean=False) == stock_parse(vector, inline)
 
 
 def test_a_second_table_start_tag_is_parsed_as_in_a_document() -> None:
@@ -221,22 +255,15 @@ def test_a_second_table_start_tag_is_parsed_as_in_a_document() -> None:
         fragment, False)
 
 
-@pytest.mark.parametrize("fragment", ["<p>a<b>b<i>c</b>d</i>e</p>", "<table>x<tr><td>y",
-                                      "<ul><li>a<li>b</ul><li>stray", "a &amp; b & c &lt;"])
-def test_parsed_trees_are_linked_as_bs4_links_them(fragment: str) -> None:
-    # Element order through bs4's own links (descendants) is the order of the children
-    # lists: the reused parser leaves a tree that bs4's searching works on.
-    nodes = _parse(fragment, False)
-    parent = nodes[0].parent
-    assert isinstance(parent, Tag)
-    walked: list[PageElement] = []
-    stack = list(reversed(parent.contents))
-    while stack:
-        node = stack.pop()
-        walked.append(node)
-        if isinstance(node, Tag):
-            stack.extend(reversed(node.contents))
-    assert [id(n) for n in parent.descendants] == [id(n) for n in walked]
+@pytest.mark.parametrize("fragment", [
+    "<p>a<b>b<i>c</b>d</i>e</p>", "<table>x<tr><td>y &amp; z</td>q", "a &amp; b & c &lt; d",
+    "<ul><li>a<li>b</ul>\n <li>stray &amp; more</li>\n<dd>x</dd>", "<b>x<p>y & z</b> w",
+])
+def test_text_merged_in_place_leaves_bs4_links_intact(fragment: str) -> None:
+    # Text after text is merged by _merge_text rather than bs4's replace_with.
+    assert_linked(_parse(fragment, False))
+    assert _emit(_parse(fragment, False), inline=False, clean=False) == stock_parse(
+        fragment, False)
 
 
 def test_threads_get_their_own_parser() -> None:

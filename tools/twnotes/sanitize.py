@@ -17,11 +17,11 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Final, TextIO
+from typing import Any, Final, TextIO
 
 import html5lib
 from bs4 import BeautifulSoup
-from bs4.builder._html5lib import HTML5TreeBuilder, TreeBuilderForHtml5lib
+from bs4.builder._html5lib import Element, HTML5TreeBuilder, TreeBuilderForHtml5lib
 from bs4.element import NavigableString, PageElement, Tag
 from markdown_it.token import Token
 
@@ -82,8 +82,78 @@ _BODY_PREFIX: Final = "<!DOCTYPE html><body>"
 _TABLE_START_RE: Final = re.compile(r"<table", re.IGNORECASE)
 
 
+def _merge_text(tag: Tag, old: NavigableString, new: NavigableString) -> None:
+    """`old.replace_with(new)` where `old` is the last child of `tag`: the same steps.
+
+    bs4's extract() of `old`, then its _insert() of `new` at the end, spelled out for
+    this one case instead of going through the general-purpose methods (which look the
+    index up, re-check types and import inside the call): the same children, siblings
+    and element links result.
+    """
+    # extract(): a string is its own last descendant; it has no next sibling.
+    before, after = old.previous_element, old.next_element
+    if before is not None and before is not after:
+        before.next_element = after
+    if after is not None and after is not before:
+        after.previous_element = before
+    if old.previous_sibling is not None:
+        old.previous_sibling.next_sibling = None
+    old.parent = old.previous_element = old.next_element = None
+    old.previous_sibling = old.next_sibling = None
+    del tag.contents[-1]
+    # _insert(len(tag.contents), new)
+    new.parent = tag
+    if tag.contents:
+        previous = tag.contents[-1]
+        new.previous_sibling = previous
+        previous.next_sibling = new
+        new.previous_element = previous._last_descendant(False)
+    else:
+        new.previous_sibling = None
+        new.previous_element = tag
+    if new.previous_element is not None:
+        new.previous_element.next_element = new
+    new.next_sibling = None
+    following: PageElement | None = None
+    ancestor: Tag | None = tag
+    while following is None and ancestor is not None:
+        following = ancestor.next_sibling
+        ancestor = ancestor.parent
+    new.next_element = following
+    if following is not None:
+        following.previous_element = new
+    tag.contents.append(new)
+
+
+class _Element(Element):
+    """bs4's html5lib element, with text appended to text merged by _merge_text.
+
+    html5lib hands text over a token at a time (a character reference, a run of spaces
+    and the text around them are separate tokens) and bs4 joins each piece to the string
+    before it with replace_with(), a general move that took most of the parse time for
+    text with entities in it.
+    """
+
+    def insertText(self, data: str,
+                   insertBefore: Any = None) -> None:
+        tag = self.tag
+        if insertBefore is None and tag is not None and tag.contents:
+            old = tag.contents[-1]
+            if type(old) is NavigableString:  # as bs4's appendChild decides to merge
+                new = self.soup.new_string(old + data)
+                _merge_text(tag, old, new)
+                self.soup._most_recent_element = new
+                return
+        super().insertText(data, insertBefore)
+
+
 class _FragmentTreeBuilder(TreeBuilderForHtml5lib):
     """bs4's html5lib tree builder, returning the fragment's root element when asked."""
+
+    def elementClass(self, name: str, namespace: str) -> Element:
+        # bs4's elementClass (without line numbers), wrapping the tag in _Element.
+        tag = self.soup.new_tag(name, namespace, sourceline=None, sourcepos=None)
+        return _Element(tag, self.soup, namespace)
 
     def getFragment(self) -> Tag:  # type: ignore[override]
         # The fragment algorithm's root <html> element; its children are the fragment.
