@@ -69,6 +69,7 @@ def write(run: report.Run, out: Path, chart: Path) -> None:
     from twnotes import pages
 
     chart_ref = chart.resolve().relative_to(out.resolve().parent)
+    chart.parent.mkdir(parents=True, exist_ok=True)
     pages.atomic_write(chart, report.chart(run.stages).encode("utf-8"))
     pages.atomic_write(out, report.markdown(run, chart_ref.as_posix()).encode("utf-8"))
 
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         stages=timings, ratios=ratios, cleaning=cleaning,
         cleaning_fragments=args.cleaning_pages, snippet_count=args.ratio_snippets,
         snippet_ratio=snippet_ratio, weights=weights, notes=notes)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
     pages.atomic_write(args.results, json.dumps(report.to_json(run), indent=1).encode())
     write(run, args.out, args.chart)
     log(f"wrote {args.out} and {args.chart}")
