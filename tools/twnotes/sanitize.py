@@ -5,6 +5,8 @@ the html_inline children of inline tokens); each piece is parsed by html5lib thr
 beautifulsoup4 the way a browser parses it, cleaned against `policy`, serialised, checked
 to parse back to the same tree, and written back over its own bytes only. Every other
 byte of the file (front matter, BOM, CRLF, trailing spaces, code) stays as it was.
+A piece already in the clean form is recognised without a parse (_already_clean), which
+is the common case: `--check` on content that was sanitised before.
 """
 
 from __future__ import annotations
@@ -414,6 +416,11 @@ _TABLE_CHILDREN: Final = {
 _TABLE_PARTS: Final = frozenset({"caption", "colgroup", "col", "tbody", "thead", "tfoot",
                                  "tr", "td", "th"})
 _ITEM_PARENTS: Final = {"li": ("ul", "ol"), "dt": ("dl",), "dd": ("dl",)}
+# The standard's formatting elements among the allowed tags: with three of one kind open,
+# a fourth may drop the first from the active formatting list ("Noah's Ark"), and an
+# end tag can then close more than its own element. (bs4's html5lib tree builder never
+# applies that clause, as it compares attributes by identity; a browser does.)
+_FORMATTING: Final = frozenset({"a", "b", "code", "em", "i", "s", "small", "strong", "u"})
 _FAST_DEPTH: Final = 64
 
 
@@ -425,10 +432,11 @@ def _already_clean(fragment: str, inline: bool) -> bool:
     open; a start tag that closes a <p> (every allowed tag outside the inline set) opens
     with no <p> and no inline element open, so nothing is closed implicitly and no
     formatting element is ever reconstructed; li, dt and dd open directly inside their
-    list; no heading inside a heading, no <a> inside an <a>, rp and rt directly inside
-    ruby; table parts only where their insertion mode takes them, and only whitespace
-    between them; no <pre> (the newline it eats). Attributes must be what the policy
-    keeps, in its order, written as _emit writes them; the text must hold no blank line.
+    list; no heading inside a heading, no <a> inside an <a>, no fourth formatting element
+    of a kind inside three open ones, rp and rt directly inside ruby; table parts only
+    where their insertion mode takes them, and only whitespace between them; no <pre>
+    (the newline it eats). Attributes must be what the policy keeps, in its order,
+    written as _emit writes them; the text must hold no blank line.
     """
     if _UNUSUAL_RE.search(fragment):
         return False
@@ -467,8 +475,9 @@ def _already_clean(fragment: str, inline: bool) -> bool:
             elif name in _TABLE_PARTS:
                 return False
             elif name in policy.INLINE_TAGS:
-                if (name == "a" and "a" in stack) or (name in ("rp", "rt")
-                                                      and current != "ruby"):
+                if ((name == "a" and "a" in stack)
+                        or (name in ("rp", "rt") and current != "ruby")
+                        or (name in _FORMATTING and stack.count(name) >= 3)):
                     return False
             elif (any(open_ == "p" or open_ in policy.INLINE_TAGS for open_ in stack)
                   or (name in _ITEM_PARENTS and current not in _ITEM_PARENTS[name])
