@@ -356,7 +356,7 @@ def _emit(nodes: Iterable[PageElement], *, inline: bool, clean: bool) -> str:
             if name not in allowed or depth > MAX_DEPTH:
                 stack.extend((child, depth) for child in reversed(children))
                 continue
-            attrs = _clean_attrs(node)
+            attrs = _clean_attrs(node) if node.attrs else []
         else:
             if node.namespace not in (None, XHTML_NS):
                 name = f"{node.prefix or 'ns'}:{name}"
