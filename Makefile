@@ -52,7 +52,7 @@ build: venv snippets
 	$(PAGEFIND) --quiet --site public
 
 lint: venv
-	$(BIN)/ruff check tools examples tests
+	$(BIN)/ruff check tools examples tests bench
 	$(BIN)/mypy
 
 # Every Python block of the pages runs once here (unchanged ones come from the cache), and
