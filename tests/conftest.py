@@ -12,8 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests are reproducible by default (the same examples on every run, so CI cannot
+# flake); `pytest --hypothesis-profile=explore` searches afresh with more examples.
+settings.register_profile("default", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, max_examples=2000, print_blob=True)
+settings.load_profile("default")
 
 
 def hugo_binary() -> Path:
