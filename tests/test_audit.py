@@ -64,6 +64,51 @@ def test_cli_prints_page_and_reason_and_exits_1(tmp_path: Path) -> None:
     assert len(proc.stdout.splitlines()) == len(PLANTED)
 
 
+def test_worker_processes_report_exactly_what_one_process_does(tmp_path: Path) -> None:
+    # Eight copies of the fixture site, so every worker gets pages with findings.
+    site = tmp_path / "public"
+    for n in range(8):
+        shutil.copytree(FIXTURE, site / f"copy{n}")
+    serial = list(audit.audit_site(site, jobs=1))
+    assert len(serial) == 8 * len(PLANTED)
+    assert list(audit.audit_site(site, jobs=2)) == serial
+    assert [f.page for f in serial] == sorted(f.page for f in serial)
+
+
+def test_cli_jobs_option_gives_the_same_output(tmp_path: Path) -> None:
+    site = tmp_path / "public"
+    for n in range(3):
+        shutil.copytree(FIXTURE, site / f"copy{n}")
+    outputs = [subprocess.run([sys.executable, "-m", "twnotes", "audit", "-j", jobs, str(site)],
+                              capture_output=True, text=True, timeout=60, check=False)
+               for jobs in ("1", "2")]
+    assert [p.returncode for p in outputs] == [1, 1]
+    assert outputs[0].stdout == outputs[1].stdout
+    assert len(outputs[0].stdout.splitlines()) == 3 * len(PLANTED)
+
+
+@pytest.mark.parametrize(("page", "want"), [
+    # The HTML standard reopens the <a> (attributes and all) in the second paragraph.
+    ('<p><a href="javascript:x">one<p>two', ["<a href>", "<a href>"]),
+    # Ancestry is the parsed tree's: the table is closed, the div is not.
+    ('<div class="tw-content"><table><tr><td></table><script data-tw-layout></script></div>',
+     ["<script> inside the page content"]),
+    ('<div class="x tw-content"><svg><script data-tw-layout></script></svg></div>',
+     ["<script> inside the page content"]),
+    ('<div class="tw-content"></div><script data-tw-layout></script>', []),
+    # Foreign attributes keep their prefix; plain attributes are reported first.
+    ('<svg><a xlink:href="javascript:x" onclick="y"></a></svg>',
+     ["<a> has an event handler attribute onclick", "<a xlink:href>"]),
+    # A second <body> tag adds its attributes to the one body.
+    ("<body><p>x<body onload=y>", ["<body> has an event handler attribute onload"]),
+])
+def test_findings_follow_the_tree_a_browser_builds(page: str, want: list[str]) -> None:
+    reasons = [f.reason for f in audit.audit_html("<!DOCTYPE html>" + page, "p")]
+    assert len(reasons) == len(want)
+    for reason, prefix in zip(reasons, want, strict=True):
+        assert reason.startswith(prefix)
+
+
 def test_cli_without_a_site_exits_2(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "twnotes", "audit", str(tmp_path / "none")],
                           capture_output=True, text=True, timeout=60, check=False)

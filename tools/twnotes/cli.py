@@ -99,13 +99,15 @@ def add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Exit 1 with one `page: reason` line per finding.")
     parser.add_argument("site", nargs="?", default="public", metavar="SITE",
                         help="the built site (default: public/)")
+    parser.add_argument("-j", "--jobs", type=int, default=0,
+                        help="worker processes (default: all cores for large sites)")
     parser.set_defaults(func=_audit)
 
 
 def _audit(args: argparse.Namespace) -> int:
     from twnotes import audit
 
-    return audit.run(Path(args.site), sys.stdout, sys.stderr)
+    return audit.run(Path(args.site), sys.stdout, sys.stderr, jobs=args.jobs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
@@ -213,6 +214,35 @@ def find_pages(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
                 if key not in seen:
                     seen.add(key)
                     yield path
+
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+# Below this many files a pool costs more than it saves (starting workers, pickling).
+PARALLEL_THRESHOLD = 200
+
+
+def parallel_map(func: Callable[[_Item], _Result], items: Sequence[_Item], jobs: int = 0,
+                 ) -> Iterator[_Result]:
+    """`map(func, items)`, results in the order of `items`, over worker processes if asked.
+
+    The per-file stages (sanitize, audit) are CPU-bound pure Python, so threads would not
+    help. `jobs` 0 means: all cores (8 at most) once there are PARALLEL_THRESHOLD items,
+    else this process alone; 1 or less is always this process. Workers are forked, so
+    `func` (a module-level function or a partial of one) needs no re-import, and each
+    worker gets a few large chunks rather than one item per round trip.
+    """
+    if jobs == 0:
+        jobs = min(os.cpu_count() or 1, 8) if len(items) >= PARALLEL_THRESHOLD else 1
+    jobs = min(jobs, len(items))
+    if jobs <= 1:
+        yield from map(func, items)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(jobs, mp_context=get_context("fork")) as pool:
+        yield from pool.map(func, items, chunksize=max(1, len(items) // (jobs * 4)))
 
 
 def atomic_write(path: Path, data: bytes) -> None:

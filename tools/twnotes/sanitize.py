@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import difflib
+import functools
 import html
 import re
 import threading
@@ -888,19 +889,7 @@ def sanitize_paths(paths: Sequence[Path], write: bool, jobs: int = 0) -> Iterato
     found = list(pages.find_pages(paths))
     files = [p for p in found if isinstance(p, Path)]
     yield from (s for s in found if isinstance(s, pages.Skipped))
-    if jobs == 0:
-        import os
-        jobs = min(os.cpu_count() or 1, 8) if len(files) >= 200 else 1
-    if jobs <= 1:
-        for path in files:
-            yield sanitize_file(path, write)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    with ProcessPoolExecutor(jobs, mp_context=get_context("fork")) as pool:
-        yield from pool.map(sanitize_file, files, [write] * len(files),
-                            chunksize=max(1, len(files) // (jobs * 4)))
+    yield from pages.parallel_map(functools.partial(sanitize_file, write=write), files, jobs)
 
 
 # --------------------------------------------------------------------------- commands
