@@ -35,6 +35,9 @@ node:
 # Search while serving: one throwaway build is indexed into static/pagefind/ (gitignored),
 # which `hugo server` then serves; run `make serve` again to refresh the index.
 serve: venv
+	@# Test badges on the page come from the snippet results; a failing snippet is shown as
+	@# failed on its page rather than stopping the preview.
+	-$(MAKE) --no-print-directory snippets
 	rm -rf .cache/serve-site static/pagefind
 	$(HUGO) --quiet --logLevel warn --destination .cache/serve-site
 	$(PAGEFIND) --quiet --site .cache/serve-site --output-path static/pagefind
