@@ -9,6 +9,7 @@ import examples_support  # first: it puts examples/ on sys.path
 import pytest
 from async_api import slow_square
 from per_connection import Counter, CounterFactory
+from poetry_client import get_poetry
 from poetry_protocol import (
     PoetryClientProtocol,
     PoetryServerFactory,
@@ -17,11 +18,12 @@ from poetry_protocol import (
 )
 from timeouts import sleep
 from transports import Shout
+from twisted.internet import error
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
@@ -211,3 +213,31 @@ def test_cancelling_the_sleep_cancels_its_timer(capsys: pytest.CaptureFixture[st
     assert clock.getDelayedCalls() == []
     assert isinstance(box[0], Failure) and box[0].check(CancelledError)
     assert "canceller" in capsys.readouterr().out
+
+
+def test_poetry_client_connects_where_its_endpoint_says_and_decodes_once() -> None:
+    # MemoryReactorClock records connectTCP instead of opening a socket: the test plays the
+    # network itself, one byte per read, so every Chinese character arrives split.
+    reactor = MemoryReactorClock()
+    download = Deferred.fromCoroutine(get_poetry(reactor, "tcp:127.0.0.1:10000"))
+    [(host, port, factory, _timeout, _bind)] = reactor.tcpClients
+    assert (host, port) == ("127.0.0.1", 10000)
+    protocol = factory.buildProtocol(IPv4Address("TCP", host, port))
+    assert protocol is not None
+    protocol.makeConnection(StringTransport())
+    poem = "床前明月光，\n疑是地上霜。\n".encode()
+    for index in range(len(poem)):
+        protocol.dataReceived(poem[index:index + 1])
+    assert not download.called  # nothing is decoded before the server hangs up
+    protocol.connectionLost(Failure(ConnectionDone()))
+    assert result_of(download) == [("床前明月光，\n疑是地上霜。\n", len(poem))]
+
+
+def test_poetry_client_reports_a_refused_connection() -> None:
+    reactor = MemoryReactorClock()
+    download = Deferred.fromCoroutine(get_poetry(reactor, "tcp:127.0.0.1:10000"))
+    [(_host, _port, factory, _timeout, _bind)] = reactor.tcpClients
+    connector = reactor.connectors[0]
+    factory.clientConnectionFailed(connector, Failure(error.ConnectionRefusedError()))
+    [failure] = result_of(download)
+    assert isinstance(failure, Failure) and failure.check(error.ConnectionRefusedError)
