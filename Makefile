@@ -41,7 +41,9 @@ serve: venv
 	rm -rf .cache/serve-site static/pagefind
 	$(HUGO) --quiet --logLevel warn --destination .cache/serve-site
 	$(PAGEFIND) --quiet --site .cache/serve-site --output-path static/pagefind
-	$(HUGO) server --bind 127.0.0.1 --port $(PORT) --disableFastRender
+	@# In memory: by default hugo server writes a development build (livereload script,
+	@# localhost URLs) into public/, where `make audit` or a deploy would pick it up.
+	$(HUGO) server --bind 127.0.0.1 --port $(PORT) --disableFastRender --renderToMemory
 
 # BASEURL publishes under another address, e.g. a sub-path:
 #   make build BASEURL=https://example.org/twisted-notes/
