@@ -789,7 +789,7 @@ def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
                 piece.offset + len(piece.html))
             first_line, last_line = piece.html.split("\n")[0], piece.html.split("\n")[-1]
             if not (page.text.startswith(first_line, start)
-                    and page.text[:end].endswith(last_line)):
+                    and page.text.endswith(last_line, 0, end)):
                 raise LookupError(piece.offset)
             if new != piece.html:
                 edits.append(Edit(start, end, new, lines.line_of(start)))
