@@ -163,3 +163,56 @@ def test_exec_mode_runs_a_fresh_interpreter_with_the_same_contract() -> None:
                                    mode="exec")
     assert outcome.exception == "builtins.ZeroDivisionError"
     assert 'File "content/page.md", line 4' in outcome.stderr
+
+
+NEW_SESSION_SLEEP = (
+    "import subprocess\n"
+    "child = subprocess.Popen(['sleep', '60'], start_new_session=True)\n"
+    "print(child.pid)\n"
+)
+
+
+def not_running(pid: int, within_s: float = 3.0) -> bool:
+    """True once the process is gone or a zombie (reaped by whoever is its parent now)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_bytes()
+        except OSError:
+            return True
+        if stat[stat.rfind(b")") + 2:].startswith(b"Z"):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_process_started_in_a_new_session_is_gone_afterwards(runner: Runner) -> None:
+    outcome = runner.run(program(NEW_SESSION_SLEEP, timeout=5))
+    assert outcome.returncode == 0, outcome.stderr
+    assert not outcome.leftover
+    assert pid_gone(int(outcome.stdout))  # killed and reaped by the fork server
+
+
+def test_a_forked_child_in_a_new_session_is_gone_afterwards(runner: Runner) -> None:
+    # A fork without exec does not show the marker in /proc/PID/environ; the subreaper
+    # still finds it among its children.
+    code = (
+        "import os, time\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.setsid()\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "print(pid)\n"
+    )
+    outcome = runner.run(program(code, timeout=5))
+    assert outcome.returncode == 0, outcome.stderr
+    assert pid_gone(int(outcome.stdout))
+
+
+def test_exec_mode_also_ends_a_process_in_a_new_session() -> None:
+    outcome = run_program(program(NEW_SESSION_SLEEP, timeout=5), mode="exec")
+    assert outcome.returncode == 0, outcome.stderr
+    assert not outcome.leftover
+    # Not our child in exec mode: its new parent reaps the zombie.
+    assert not_running(int(outcome.stdout))

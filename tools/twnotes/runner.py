@@ -11,9 +11,17 @@ Isolation, per program: its own session and process group (`setsid`), a fresh te
 working directory that is also its HOME and TMPDIR, stdin on /dev/null, a wall-clock timeout,
 output read through a bounded buffer (the program is killed once it prints more than the
 limit), and, when it ends for whatever reason, SIGTERM then SIGKILL to its whole process group.
-The server is a child subreaper on Linux, so orphaned grandchildren are reparented to it and
-reaped rather than left as zombies. A program can still escape deliberately (a new session, an
-absolute path): this guards against accidents, it is not a security sandbox.
+
+A process group is not the whole tree: a descendant may start a new session (`setsid`,
+`start_new_session=True`, Twisted's `spawnProcess(usePTY=True)`). So after the group, a sweep
+ends the rest (see `_sweep`): every program runs with a unique marker in its environment
+(`TWNOTES_SNIPPET=<token>`), inherited by everything it starts, and the sweep signals every
+process whose /proc/PID/environ carries it. The fork server is also a child subreaper (Linux),
+so every orphaned descendant is reparented to it: any child the server has once its program
+is over is a leftover of that program, marked or not, and is killed and reaped too.
+Limits: in exec mode (no subreaper) a descendant that both leaves the session and clears
+its environment escapes; a program can always write to an absolute path. This guards against
+accidents, it is not a security sandbox.
 
 This module knows nothing of Markdown: a Program is code segments placed at line numbers of a
 named file, so tracebacks point at that file and line.
@@ -32,6 +40,7 @@ import json
 import linecache
 import os
 import queue
+import secrets
 import selectors
 import shutil
 import signal
@@ -53,6 +62,7 @@ TERM_GRACE_S = 0.5  # SIGTERM to SIGKILL
 KILL_WAIT_S = 2.0  # after SIGKILL, how long to wait for the group to vanish
 READ_CHUNK = 1 << 16
 STATUS_FD = 3  # in the child: where it reports how the program ended
+MARKER_ENV = "TWNOTES_SNIPPET"  # value: a fresh token per program, inherited by descendants
 
 # Modules the fork server imports so children start warm. Never twisted.internet.reactor:
 # importing it installs the default reactor and a program could no longer choose one.
@@ -319,6 +329,95 @@ def _kill_group(pgid: int, reap: Callable[[], None]) -> bool:
     return not _group_alive(pgid)
 
 
+def _marked_or_adopted(token: str, adopted: bool) -> set[int]:
+    """Live processes (not zombies) carrying the program's marker, plus, if `adopted`, our
+    own children (in the fork server: whatever the finished program left behind).
+
+    /proc/PID/environ shows the environment a process was exec'd with, so a descendant that
+    forked without exec (its environ is the fork server's) is found as an adopted child
+    instead, once its parents are gone.
+    """
+    needle = f"\0{MARKER_ENV}={token}\0".encode()
+    me = os.getpid()
+    found: set[int] = set()
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in names:
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                stat = handle.read()
+            # After the command's closing parenthesis: " STATE PPID ..."
+            state, ppid = stat[stat.rfind(b")") + 2:].split(maxsplit=2)[:2]
+            if state == b"Z":
+                continue
+            if adopted and int(ppid) == me:
+                found.add(int(name))
+                continue
+            with open(f"/proc/{name}/environ", "rb") as handle:
+                environ = handle.read()
+        except (OSError, ValueError):
+            continue  # gone meanwhile, or not ours to read
+        if needle in b"\0" + environ + b"\0":
+            found.add(int(name))
+    return found
+
+
+def _has_children() -> bool:
+    """Whether this process has any child, live or zombie, without reaping one."""
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
+
+
+def _sweep(token: str, adopted: bool, reap: Callable[[], None]) -> bool:
+    """End what the program left outside its process group; True if nothing is left.
+
+    SIGTERM, a short grace, SIGKILL, each wait bounded; every turn looks again, because
+    killing a process reparents its children (to the subreaper) and lets them be found.
+    `adopted` (only in the fork server, whose children are all the program's) also kills
+    and reaps every child of this process. A Linux /proc is needed; without it, nothing.
+    """
+    reap()
+    if adopted and not _has_children():
+        return True  # a subreaper without children: no descendant can be alive
+    if not os.path.isdir("/proc"):
+        return True
+    for sig, wait_s in ((signal.SIGTERM, TERM_GRACE_S), (signal.SIGKILL, KILL_WAIT_S)):
+        signalled: set[int] = set()
+        deadline = time.monotonic() + wait_s
+        while True:
+            reap()
+            alive = _marked_or_adopted(token, adopted)
+            if not alive:
+                return True
+            for pid in alive - signalled:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, sig)
+            signalled |= alive
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.005)
+    reap()
+    return not _marked_or_adopted(token, adopted)
+
+
+def _reap_any() -> None:
+    """Collect every exited child (the fork server only: all its children are leftovers)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 @dataclasses.dataclass
 class _Child:
     pid: int
@@ -328,6 +427,7 @@ class _Child:
     workdir: str
     reaper: Callable[[], int | None]  # non-blocking: the exit code once the child has exited
     reap_others: bool
+    token: str = ""  # the MARKER_ENV value of this program and its descendants
 
 
 def _decode_status(status: int) -> int:
@@ -335,6 +435,7 @@ def _decode_status(status: int) -> int:
 
 
 def _spawn_fork(program: Program, workdir: str) -> _Child:
+    token = secrets.token_hex(16)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     st_r, st_w = os.pipe()
@@ -344,6 +445,7 @@ def _spawn_fork(program: Program, workdir: str) -> _Child:
     if pid == 0:  # pragma: no cover - runs in the child
         try:
             os.setsid()
+            os.environ[MARKER_ENV] = token  # putenv: every exec'd descendant inherits it
             os.chdir(workdir)
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)
@@ -370,14 +472,16 @@ def _spawn_fork(program: Program, workdir: str) -> _Child:
             returncode.append(_decode_status(status))
         return returncode[0]
 
-    return _Child(pid, out_r, err_r, st_r, workdir, reaper, reap_others=True)
+    return _Child(pid, out_r, err_r, st_r, workdir, reaper, reap_others=True, token=token)
 
 
 def _spawn_exec(program: Program, workdir: str) -> _Child:
     """A fresh interpreter per program: the fallback where fork() is unavailable or unwanted."""
+    token = secrets.token_hex(16)
     st_r, st_w = os.pipe()
     prog_r, prog_w = os.pipe()
     env = dict(os.environ, HOME=workdir, TMPDIR=workdir, PYTHONDONTWRITEBYTECODE="1")
+    env[MARKER_ENV] = token
     bootstrap = (
         "import sys\nfrom twnotes.runner import _exec_child_main\n"
         "_exec_child_main(int(sys.argv[1]), int(sys.argv[2]))\n"
@@ -395,7 +499,8 @@ def _spawn_exec(program: Program, workdir: str) -> _Child:
     out, err = os.dup(proc.stdout.fileno()), os.dup(proc.stderr.fileno())
     proc.stdout.close()
     proc.stderr.close()
-    return _Child(proc.pid, out, err, st_r, workdir, proc.poll, reap_others=False)
+    return _Child(proc.pid, out, err, st_r, workdir, proc.poll, reap_others=False,
+                  token=token)
 
 
 def _read_available(fd: int) -> bytes | None:
@@ -498,6 +603,14 @@ def supervise(program: Program, spawn: Callable[[Program, str], _Child]) -> Outc
         gone = _kill_group(child.pid, reap)
         if returncode is None:
             returncode = child.reaper()
+
+        def reap_all() -> None:
+            reap()
+            if reap_others and returncode is not None:
+                _reap_any()  # the program's own exit code is safe: leftovers only
+
+        # Then what left the group: new sessions and groups, found by marker or adoption.
+        gone = _sweep(child.token, reap_others, reap_all) and gone
         for key in list(sel.get_map().values()):
             if status != "output_limit" and not truncated:
                 pump(int(key.fd))
