@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
@@ -100,9 +101,32 @@ def front_matter_length(path: Path, text: str) -> int:
 
 
 def read_page(path: Path) -> Page:
-    raw = path.read_bytes()
+    """The page at `path`; a FIFO, device or socket is refused, never opened to read.
+
+    Reading a FIFO blocks until something writes to it, so `sanitize` or `snippets` given
+    one would hang: the type is checked first (stat), and again on the opened handle
+    (opened non-blocking) in case the path changed in between.
+    """
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise PageError(path, 1, NOT_REGULAR)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PageError(path, 1, NOT_REGULAR)
+        raw = handle.read()
     text = decode(path, raw)
     return Page(path=path, raw=raw, text=text, front_matter_lines=front_matter_length(path, text))
+
+
+NOT_REGULAR = "not a regular file"
+
+
+def _is_regular(path: Path) -> bool:
+    """A regular file, after symlinks (False when it is gone or unreadable)."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def parse_page_text(path: Path, text: str) -> Page:
@@ -184,6 +208,9 @@ def find_pages(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
         if root.is_symlink() and not root.exists():
             yield Skipped(root, "broken or looping symlink")
             continue
+        if not root.is_dir() and not _is_regular(root):
+            yield Skipped(root, NOT_REGULAR)
+            continue
         if root.is_file():
             if root.resolve() not in seen:
                 seen.add(root.resolve())
@@ -209,6 +236,9 @@ def find_pages(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
                 path = base / name
                 if path.is_symlink() and not path.exists():
                     yield Skipped(path, "broken or looping symlink")
+                    continue
+                if not _is_regular(path):
+                    yield Skipped(path, NOT_REGULAR)
                     continue
                 key = path.resolve()
                 if key not in seen:
@@ -246,7 +276,12 @@ def parallel_map(func: Callable[[_Item], _Result], items: Sequence[_Item], jobs:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write the whole file or nothing: a temp file in the same folder, then rename."""
+    """Write the whole file or nothing: a temp file in the same folder, then rename.
+
+    A symlinked page is written through: the rename replaces the link's target, so the
+    link stays a link (renaming over the link itself would turn it into a copy).
+    """
+    path = path.resolve()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as handle:
