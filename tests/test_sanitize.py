@@ -297,7 +297,7 @@ class _CountingText(str):
 
     copied = 0
 
-    def __getitem__(self, key: "int | slice") -> str:  # type: ignore[override]
+    def __getitem__(self, key: int | slice) -> str:  # type: ignore[override]
         piece = str.__getitem__(self, key)
         _CountingText.copied += len(piece)
         return piece
