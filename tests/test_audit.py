@@ -115,6 +115,20 @@ def test_cli_without_a_site_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no built site" in proc.stderr
 
 
+@pytest.mark.parametrize("kind", ["empty", "no html"])
+def test_cli_on_a_folder_without_pages_exits_2(tmp_path: Path, kind: str) -> None:
+    site = tmp_path / "public"
+    site.mkdir()
+    if kind == "no html":
+        (site / "style.css").write_text("p{}", encoding="utf-8")
+        (site / "sub").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "twnotes", "audit", str(site)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"{site}: no HTML pages here, nothing to audit (run hugo first)"]
+
+
 def test_the_built_site_audits_clean(built_site: BuiltSite) -> None:
     assert [str(f) for f in audit.audit_site(built_site.public)] == []
     assert list(built_site.public.rglob("*.html")), "the audit must have pages to look at"

@@ -370,6 +370,12 @@ def test_stdin_fragment_goes_to_stdout() -> None:
     assert (proc.returncode, proc.stdout) == (0, "<ul><li>中文</li></ul>")
 
 
+@pytest.mark.parametrize(("fragment", "code"), [("<b onclick=x>b</b>", 1), ("<b>b</b>", 0)])
+def test_stdin_check_prints_nothing_and_exits_by_cleanliness(fragment: str, code: int) -> None:
+    proc = run_cli("sanitize", "--check", "-", stdin=fragment.encode())
+    assert (proc.returncode, proc.stdout) == (code, "")
+
+
 def test_default_path_is_content(tmp_path: Path) -> None:
     (tmp_path / "content").mkdir()
     (tmp_path / "content" / "a.md").write_text("<b onclick=x>b</b>\n", encoding="utf-8")

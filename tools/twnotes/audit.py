@@ -240,24 +240,37 @@ def audit_file(root: Path, path: Path) -> list[Finding]:
     return audit_html(path.read_text(encoding="utf-8", errors="replace"), page)
 
 
-def audit_site(root: Path, jobs: int = 0) -> Iterator[Finding]:
+def site_pages(root: Path) -> list[Path]:
+    """The HTML files of the built site, in path order."""
+    return [path for path in sorted(root.rglob("*.html")) if path.is_file()]
+
+
+def audit_site(root: Path, jobs: int = 0, files: list[Path] | None = None) -> Iterator[Finding]:
     """Findings for every HTML page under the built site's root, in path order.
 
     `jobs` as pages.parallel_map: 0 spreads a large site over all cores. Results come
     back in path order whatever the number of workers, so the output is the same.
     """
-    files = [path for path in sorted(root.rglob("*.html")) if path.is_file()]
+    if files is None:
+        files = site_pages(root)
     for findings in pages.parallel_map(functools.partial(audit_file, root), files, jobs):
         yield from findings
 
 
 def run(root: Path, out: TextIO, err: TextIO, jobs: int = 0) -> int:
-    """`twnotes audit`: 0 clean, 1 findings (one `page: reason` line each), 2 no site."""
+    """`twnotes audit`: 0 clean, 1 findings (one `page: reason` line each), 2 no site.
+
+    A folder without any HTML page is "no site" too: auditing nothing must not pass.
+    """
     if not root.is_dir():
         print(f"{root}: no built site here (run hugo first)", file=err)
         return 2
+    files = site_pages(root)
+    if not files:
+        print(f"{root}: no HTML pages here, nothing to audit (run hugo first)", file=err)
+        return 2
     count = 0
-    for finding in audit_site(root, jobs):
+    for finding in audit_site(root, jobs, files):
         print(finding, file=out)
         count += 1
     if count:

@@ -48,7 +48,8 @@ def _sanitize(args: argparse.Namespace) -> int:
     from twnotes import sanitize
 
     if args.paths == ["-"]:
-        return sanitize.run_stdin(sys.stdin.buffer.read(), sys.stdout, sys.stderr)
+        return sanitize.run_stdin(sys.stdin.buffer.read(), sys.stdout, sys.stderr,
+                                  check=args.check)
     return sanitize.run([Path(p) for p in args.paths], check=args.check, diff=args.diff,
                         jobs=args.jobs, out=sys.stdout, err=sys.stderr)
 

@@ -927,12 +927,23 @@ def run(paths: Sequence[Path], *, check: bool, diff: bool, jobs: int,
     return 1 if check and would_change else 0
 
 
-def run_stdin(data: bytes, out: TextIO, err: TextIO) -> int:
-    """`twnotes sanitize -`: one fragment in, the clean fragment out."""
+def run_stdin(data: bytes, out: TextIO, err: TextIO, *, check: bool = False) -> int:
+    """`twnotes sanitize -`: one fragment in, the clean fragment out.
+
+    With `check`, nothing is written to `out`: exit 1 when cleaning would change the
+    fragment, 0 when it is clean already (as --check does for files).
+    """
     try:
         text = pages.decode(Path("<stdin>"), data)
     except pages.PageError as exc:
         print(exc, file=err)
         return 2
-    out.write(clean_fragment(text.replace("\r\n", "\n").replace("\r", "\n")))
+    fragment = text.replace("\r\n", "\n").replace("\r", "\n")
+    cleaned = clean_fragment(fragment)
+    if check:
+        if cleaned == fragment:
+            return 0
+        print("<stdin>: raw HTML is not clean", file=err)
+        return 1
+    out.write(cleaned)
     return 0
