@@ -348,3 +348,19 @@ def test_the_notes_snippets_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, _ = cli("--no-cache", "content")
     assert code == 0, out
     assert re.search(r"^[1-9][0-9]* passed, 0 failed", out, re.MULTILINE), out
+
+
+FLOODS = ("```python\nprint('x' * 2_000_000)\n```\n\n"  # one huge line, past the output limit
+          "```python\nprint('y' * 300_000)\n```\n\n```output\nz\n```\n\n"  # a huge diff line
+          "```python\nimport sys\nsys.stderr.write('e' * 50_000 + '\\n')\nraise SystemExit(3)\n"
+          "```\n")
+
+
+def test_a_flooding_snippet_prints_a_bounded_report() -> None:
+    code, out, _ = cli(str(page("p.md", FLOODS)))
+    assert code == 1
+    reports = re.split(r"^(?=p\.md:[0-9]+: )", out, flags=re.MULTILINE)[1:]
+    assert [r.split(":", 2)[1] for r in reports] == ["5", "13", "17"]
+    for report in reports:
+        assert len(report) <= 4_500, report[:200]
+    assert "more characters" in out  # a cut line says so

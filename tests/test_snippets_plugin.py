@@ -78,3 +78,14 @@ def test_a_bad_attribute_is_a_collection_error(pytester: pytest.Pytester) -> Non
     result = pytester.runpytest_subprocess()
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["*content/bad.md:1: unknown fence attribute 'nope'*"])
+
+
+def test_a_flooding_snippet_keeps_the_failure_report_bounded(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\ntestpaths = content\n")
+    (pytester.path / "content").mkdir()
+    (pytester.path / "content" / "flood.md").write_text(
+        "```python\nprint('x' * 2_000_000)\n```\n", encoding="utf-8")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*content/flood.md:1: printed more than the output limit*"])
+    assert len(result.stdout.str()) < 10_000

@@ -39,6 +39,12 @@ HUGO_KEYS = frozenset(k.lower() for k in (
     "class", "id",
 ))
 JSON_STDOUT_LIMIT = 20_000  # characters of output kept per snippet in the JSON for the page
+# What a failure shows of the output (terminal, pytest report): a flood is often one huge
+# line, so lines are cut as well as counted, and the whole is capped.
+TAIL_LINES = 15
+TAIL_LINE_CHARS = 300
+TAIL_CHARS = 4_000
+DIFF_LINES = 20
 CACHE_VERSION = 1
 
 Status = Literal["passed", "failed", "skipped"]
@@ -495,8 +501,25 @@ def _last_line_in(stderr: str, filename: str) -> int | None:
     return int(lines[-1]) if lines else None
 
 
-def _tail(text: str, lines: int = 15) -> str:
-    return "\n".join(text.rstrip("\n").splitlines()[-lines:])
+def _cut(line: str) -> str:
+    if len(line) <= TAIL_LINE_CHARS:
+        return line
+    return f"{line[:TAIL_LINE_CHARS]} … ({len(line) - TAIL_LINE_CHARS:,} more characters)"
+
+
+def _bounded(lines: Sequence[str], keep: Literal["first", "last"]) -> list[str]:
+    """Each line cut to TAIL_LINE_CHARS, then whole lines dropped (from the far end of what is
+    kept) until the text fits in TAIL_CHARS."""
+    kept = [_cut(line) for line in lines]
+    size = sum(len(line) + 1 for line in kept)
+    while kept and size > TAIL_CHARS:
+        size -= len(kept.pop(0 if keep == "last" else -1)) + 1
+    return kept
+
+
+def _tail(text: str, lines: int = TAIL_LINES) -> str:
+    """The last lines of the output, bounded in characters too (see TAIL_CHARS)."""
+    return "\n".join(_bounded(text.rstrip("\n").splitlines()[-lines:], "last"))
 
 
 def _exception_matches(expected: str, actual: str | None) -> bool:
@@ -551,7 +574,7 @@ def judge(case: Case, outcome: Outcome, cached: bool = False) -> list[Result]:
                     normalise(snippet.expected).splitlines(), normalise(stdout).splitlines(),
                     "expected", "actual", lineterm="", n=1)
                 problem = "output differs from the expected output:\n" + "\n".join(
-                    list(diff)[2:22])
+                    _bounded(list(diff)[2:2 + DIFF_LINES], "first"))
                 at = snippet.output.open_index + 1 if snippet.output else snippet.line
                 mismatch_only = True
                 break
