@@ -364,3 +364,17 @@ def test_a_flooding_snippet_prints_a_bounded_report() -> None:
     for report in reports:
         assert len(report) <= 4_500, report[:200]
     assert "more characters" in out  # a cut line says so
+
+
+def test_bad_paths_on_the_command_line_are_bad_input() -> None:
+    Path("dir.md").mkdir()
+    Path("dangling.md").symlink_to("nowhere.md")
+    good = page("p.md", "```python\nprint(1)\n```\n")
+    code, out, err = cli(str(good), "dir.md", "dangling.md", "missing.md")
+    assert code == 2
+    assert err.splitlines() == [
+        "dir.md: is a directory, not a page",
+        "dangling.md: broken or looping symlink",
+        "missing.md: no such file or directory",
+    ]
+    assert out == ""  # bad input: nothing ran

@@ -414,13 +414,17 @@ class Collected:
 
 
 def collect(paths: Iterable[Path]) -> Collected:
-    """Cases from every page under the paths, in file and line order."""
+    """Cases from every page under the paths, in file and line order.
+
+    A path that is not a page (missing, a dangling symlink, a directory named x.md, a
+    symlinked directory met in the walk) is bad input, `path: reason`, as in `twnotes
+    sanitize`: silently running fewer snippets than asked would pass for a clean run.
+    """
     cases: list[Case] = []
     errors: list[str] = []
     for found in pages.find_pages(paths):
         if isinstance(found, pages.Skipped):
-            if "no such file" in found.reason:
-                errors.append(f"{found.path}:0: {found.reason}")
+            errors.append(f"{found.path}: {found.reason}")
             continue
         try:
             cases.extend(chain(extract(pages.read_page(found))))
