@@ -23,7 +23,11 @@ COUNTER = ("<script>window.__xss_count=0;window.__xss=function(){window.__xss_co
 MARKDOWN_LINKS = ["[a](javascript:__xss())", "[b](JaVaScRiPt:__xss())",
                   "[c](<java\tscript:__xss()>)", "[d](data:text/html,<script>__xss()</script>)",
                   "<javascript:__xss()>", "[e](vbscript:__xss())", "![f](javascript:__xss())",
-                  "[g](&#106;avascript:__xss())", "[h](java&#x09;script:__xss())"]
+                  "[g](&#106;avascript:__xss())", "[h](java&#x09;script:__xss())",
+                  "[i](jav&#x61;script:__xss())", "[j](java&#9;script:__xss())",
+                  "[k](&#x6A;avascript:__xss())", "[l](java&#x0A;script:__xss())",
+                  "[m](java&Tab;script:__xss())", "[n](javascript&colon;__xss())",
+                  "![o](jav&#x61;script:__xss())"]
 
 
 def scripts_run(browser: Any, url: str) -> int:

@@ -1,0 +1,77 @@
+"""Sanitised Markdown through Hugo: what reaches the built page (render hooks, shortcodes).
+
+One small site is built for the module from a copy of the site's sources (layouts, render
+hooks, shortcodes, config.toml) and a page of test content, sanitised first as make test
+would. Assertions read the built HTML, parsed as a browser parses it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from bs4.element import Tag
+
+from conftest import build_site, copy_site_sources
+from twnotes import audit
+from twnotes.sanitize import sanitize_text
+
+FRONT = '+++\ntitle = "t"\n+++\n'
+
+# Markdown link and image destinations that are javascript: to a browser once its
+# character references are decoded or its whitespace dropped: each must be plain text.
+UNSAFE_DESTINATIONS = [
+    "javascript:alert(1)", "JaVaScRiPt:alert(1)", "jav&#x61;script:alert(2)",
+    "java&#9;script:alert(14)", "&#106;avascript:alert(3)", "&#x6A;avascript:alert(4)",
+    "&#X6a;avascript:alert(4)", "java&#x0A;script:alert(5)", "java&Tab;script:alert(6)",
+    "java&NewLine;script:alert(6)", "javascript&colon;alert(7)", "javascript&#58;alert(8)",
+    "&#0000106avascript:alert(9)", "vbscript:x", "vb&#x73;cript:x",
+    "data:text/html,x", "d&#97;ta:text/html,x", "&#x20;javascript:alert(10)",
+    "javascript&#x3A;alert(11)",
+]
+SAFE_DESTINATIONS = ["https://e.example/a?b#c", "../y/#z", "#sec", "mailto:a@b.example",
+                     "/notes/", "https://e.example/&#x61;"]
+
+
+def _page() -> str:
+    lines = [FRONT]
+    for n, dest in enumerate(UNSAFE_DESTINATIONS):
+        lines += [f"bad{n} [badlink{n}]({dest}) ![badimg{n}]({dest})", ""]
+    for n, dest in enumerate(SAFE_DESTINATIONS):
+        lines += [f"good{n} [goodlink{n}]({dest})", ""]
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> BeautifulSoup:
+    root = tmp_path_factory.mktemp("sanitize-site")
+    source = copy_site_sources(root / "source", content=False)
+    notes = source / "content" / "notes"
+    notes.mkdir(parents=True)
+    (notes / "attack.md").write_text(sanitize_text(_page()).cleaned, encoding="utf-8")
+    site = build_site(root / "public", source=source)
+    page = site.public / "notes" / "attack" / "index.html"
+    text = page.read_text(encoding="utf-8")
+    assert [str(f) for f in audit.audit_site(site.public)] == []
+    return BeautifulSoup(text, "html5lib")
+
+
+def _paragraph(soup: BeautifulSoup, label: str) -> Tag:
+    found = [p for p in soup.find_all("p") if p.get_text().startswith(label + " ")]
+    assert len(found) == 1, f"no single paragraph {label!r} on the page"
+    return found[0]
+
+
+@pytest.mark.parametrize("index", range(len(UNSAFE_DESTINATIONS)),
+                         ids=UNSAFE_DESTINATIONS)
+def test_unsafe_markdown_destination_renders_as_plain_text(built: BeautifulSoup,
+                                                           index: int) -> None:
+    paragraph = _paragraph(built, f"bad{index}")
+    assert paragraph.find_all(["a", "img"]) == []
+    assert paragraph.get_text() == f"bad{index} badlink{index} badimg{index}"
+
+
+@pytest.mark.parametrize("index", range(len(SAFE_DESTINATIONS)), ids=SAFE_DESTINATIONS)
+def test_safe_markdown_destination_stays_a_link(built: BeautifulSoup, index: int) -> None:
+    links = _paragraph(built, f"good{index}").find_all("a")
+    assert [a.get_text() for a in links] == [f"goodlink{index}"]
+    assert links[0].get("href") not in (None, "", "#ZgotmplZ")
