@@ -329,6 +329,59 @@ def test_large_page_of_raw_html_is_cleaned_in_bounded_time(tmp_path: Path) -> No
     assert run_cli("sanitize", "--check", str(page)).returncode == 0
 
 
+SHORTCODE_IN_CODE = ("shortcode inside code is expanded by Hugo; write {{</* … */>}} to show "
+                     "it literally")
+
+
+@pytest.mark.parametrize(("body", "line"), [
+    ("Inline `{{< supplement >}}<img src=y onerror=alert(2)>{{< /supplement >}}` code.\n", 5),
+    ("x\ny `a {{% s %}} b` z\n", 6),
+    ("```html\nok\n{{< supplement >}}<img src=y onerror=alert(2)>{{< /supplement >}}\n```\n", 7),
+    ("~~~\n{{%s%}}\n~~~\n", 6),
+    ("    code\n    {{< x >}}\n", 6),
+    ("- item\n\n  ```\n  {{< x >}}\n  ```\n", 8),
+])
+def test_shortcode_inside_code_is_bad_input(body: str, line: int) -> None:
+    text = FRONT + "\n" + body
+    with pytest.raises(pages.PageError) as caught:
+        sanitize_text(text)
+    assert (caught.value.line, caught.value.reason) == (line, SHORTCODE_IN_CODE)
+
+
+@pytest.mark.parametrize("body", [
+    "`{{</* supplement */>}}x{{</* /supplement */>}}` shown literally\n",
+    "```\n{{%/* x */%}}\n```\n",
+    "{{< supplement >}}`code` and <b>b</b>{{< /supplement >}}\n",
+    "`{{ .Title }}` is a template, not a shortcode\n",
+])
+def test_shortcodes_outside_code_and_escaped_ones_are_fine(body: str) -> None:
+    assert sanitize_text(FRONT + "\n" + body).cleaned == FRONT + "\n" + body
+
+
+def test_shortcode_inner_raw_html_outside_code_is_cleaned() -> None:
+    text = FRONT + "\n{{< supplement >}}<img src=x onerror=alert(1)>{{< /supplement >}}\n"
+    assert sanitize_text(text).cleaned == (
+        FRONT + '\n{{< supplement >}}<img src="x">{{< /supplement >}}\n')
+
+
+def test_shortcode_in_code_leaves_the_file_alone_and_others_go_on(tmp_path: Path) -> None:
+    bad = tmp_path / "a.md"
+    bad.write_text(f"{FRONT}\n<b onclick=x>b</b> `{{{{< x >}}}}`\n", encoding="utf-8")
+    good = tmp_path / "b.md"
+    good.write_text(f"{FRONT}\n<b onclick=x>b</b>\n", encoding="utf-8")
+    before = bad.read_bytes()
+    proc = run_cli("sanitize", str(tmp_path))
+    assert proc.returncode == 2
+    assert f"{bad}:5: {SHORTCODE_IN_CODE}" in proc.stderr.splitlines()
+    assert bad.read_bytes() == before
+    assert good.read_text(encoding="utf-8") == f"{FRONT}\n<b>b</b>\n"
+
+
+def test_the_site_content_has_no_shortcode_in_code() -> None:
+    proc = run_cli("sanitize", "--check", str(ROOT / "content"))
+    assert (proc.returncode, proc.stderr) == (0, "")
+
+
 # ------------------------------------------------------------------ the command line
 
 

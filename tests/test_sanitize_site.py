@@ -7,6 +7,8 @@ would. Assertions read the built HTML, parsed as a browser parses it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from bs4 import BeautifulSoup
 from bs4.element import Tag
@@ -32,8 +34,17 @@ SAFE_DESTINATIONS = ["https://e.example/a?b#c", "../y/#z", "#sec", "mailto:a@b.e
                      "/notes/", "https://e.example/&#x61;"]
 
 
+SUPPLEMENT_ATTACK = "{{< supplement >}}<img src=x onerror=alert(1)>{{< /supplement >}}"
+CODE_ATTACKS = [
+    "Inline `{{< supplement >}}<img src=y onerror=alert(2)>{{< /supplement >}}` code.",
+    "```\n{{< supplement >}}<img src=y onerror=alert(3)>{{< /supplement >}}\n```",
+    "    {{< supplement >}}<img src=y onerror=alert(4)>{{< /supplement >}}",
+]
+
+
 def _page() -> str:
-    lines = [FRONT]
+    lines = [FRONT, f"sc1 {SUPPLEMENT_ATTACK}", "", SUPPLEMENT_ATTACK, "",
+             "lit1 `{{</* supplement */>}}x{{</* /supplement */>}}` shown.", ""]
     for n, dest in enumerate(UNSAFE_DESTINATIONS):
         lines += [f"bad{n} [badlink{n}]({dest}) ![badimg{n}]({dest})", ""]
     for n, dest in enumerate(SAFE_DESTINATIONS):
@@ -42,17 +53,24 @@ def _page() -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> BeautifulSoup:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built site: notes/attack (sanitised) and notes/unsanitised-code-N (as written)."""
     root = tmp_path_factory.mktemp("sanitize-site")
     source = copy_site_sources(root / "source", content=False)
     notes = source / "content" / "notes"
     notes.mkdir(parents=True)
     (notes / "attack.md").write_text(sanitize_text(_page()).cleaned, encoding="utf-8")
-    site = build_site(root / "public", source=source)
-    page = site.public / "notes" / "attack" / "index.html"
-    text = page.read_text(encoding="utf-8")
-    assert [str(f) for f in audit.audit_site(site.public)] == []
-    return BeautifulSoup(text, "html5lib")
+    # What the sanitiser refuses, built as written: shows why it must refuse it.
+    for n, attack in enumerate(CODE_ATTACKS):
+        (notes / f"unsanitised-code-{n}.md").write_text(f"{FRONT}\n{attack}\n", encoding="utf-8")
+    return build_site(root / "public", source=source).public
+
+
+@pytest.fixture(scope="module")
+def built(site: Path) -> BeautifulSoup:
+    page = site / "notes" / "attack" / "index.html"
+    assert [str(f) for f in audit.audit_html(page.read_text(encoding="utf-8"), "attack")] == []
+    return BeautifulSoup(page.read_text(encoding="utf-8"), "html5lib")
 
 
 def _paragraph(soup: BeautifulSoup, label: str) -> Tag:
@@ -75,3 +93,28 @@ def test_safe_markdown_destination_stays_a_link(built: BeautifulSoup, index: int
     links = _paragraph(built, f"good{index}").find_all("a")
     assert [a.get_text() for a in links] == [f"goodlink{index}"]
     assert links[0].get("href") not in (None, "", "#ZgotmplZ")
+
+
+def test_shortcode_inner_html_outside_code_is_cleaned(built: BeautifulSoup) -> None:
+    # markdown-it sees the inner content as raw HTML and the sanitiser cleans it; Hugo
+    # then renders the cleaned inner content inside the aside.
+    asides = built.select("aside.tw-supplement")
+    assert len(asides) == 2
+    for aside in asides:
+        images = aside.find_all("img")
+        assert [dict(img.attrs) for img in images] == [{"src": "x"}]
+    assert "onerror" not in str(built)
+
+
+def test_escaped_shortcode_in_code_is_shown_literally(built: BeautifulSoup) -> None:
+    code = _paragraph(built, "lit1").find_all("code")
+    assert [c.get_text() for c in code] == ["{{< supplement >}}x{{< /supplement >}}"]
+
+
+@pytest.mark.parametrize("index", range(len(CODE_ATTACKS)))
+def test_hugo_expands_a_shortcode_inside_code(site: Path, index: int) -> None:
+    # Why the sanitiser refuses these (tests/test_sanitize.py): built as written, the
+    # shortcode runs inside the code and its raw inner HTML reaches the page.
+    page = site / "notes" / f"unsanitised-code-{index}" / "index.html"
+    reasons = [f.reason for f in audit.audit_html(page.read_text(encoding="utf-8"), "p")]
+    assert reasons == ["<img> has an event handler attribute onerror"]

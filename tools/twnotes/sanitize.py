@@ -802,20 +802,56 @@ def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
     return edits
 
 
+# A shortcode call: Hugo expands `{{< x >}}` and `{{% x %}}` wherever they stand, code
+# included; `{{</* x */>}}` (and `{{%/* x */%}}`) is Hugo's way to show one literally.
+_SHORTCODE_RE: Final = re.compile(r"\{\{[<%](?!/\*)")
+SHORTCODE_IN_CODE: Final = ("shortcode inside code is expanded by Hugo; write {{</* … */>}} "
+                            "to show it literally")
+
+
+def _check_code_for_shortcodes(page: pages.Page, tokens: Sequence[Token]) -> None:
+    """Refuse a shortcode call inside a code span, fenced or indented code block.
+
+    Hugo expands shortcodes before goldmark sees the page, code or not, and the output of
+    an angle-bracket shortcode (its inner content included) is put into the page as it is.
+    The sanitiser leaves code alone, so raw HTML smuggled that way would reach the page
+    uncleaned: it is bad input, reported at its line.
+    """
+    for token in tokens:
+        if token.type in ("fence", "code_block") and token.map is not None:
+            match = _SHORTCODE_RE.search(token.content)
+            if match:
+                first = token.map[0] + (1 if token.type == "fence" else 0)
+                raise pages.PageError(page.path, first + token.content.count(
+                    "\n", 0, match.start()) + 1, SHORTCODE_IN_CODE)
+        elif token.type == "inline" and token.map is not None and "{{" in token.content:
+            for child in token.children or []:
+                if child.type == "code_inline" and _SHORTCODE_RE.search(child.content):
+                    # Code spans carry no column: the first call in the paragraph at or
+                    # after the code's own text gives the line.
+                    where = token.content.find(child.content)
+                    match = _SHORTCODE_RE.search(token.content, max(where, 0))
+                    offset = match.start() if match else 0
+                    raise pages.PageError(page.path, token.map[0] + token.content.count(
+                        "\n", 0, offset) + 1, SHORTCODE_IN_CODE)
+
+
 def find_edits(page: pages.Page) -> list[Edit]:
     """Every rewrite that makes the page's raw HTML clean, in file order."""
-    if "<" not in page.text:
+    if "<" not in page.text and "{{%" not in page.text:
         return []
-    lines = _Lines(page)
-    edits: list[Edit] = []
-    cursor: dict[int, int] = {}
-    in_table = False
     tokens = pages.tokens(page)
     deep = pages.too_deep(tokens)
     if deep is not None:
         raise pages.PageError(page.path, (deep.map[0] if deep.map else 0) + 1,
                               f"Markdown nested {pages.MAX_NESTING} levels deep: the "
                               "sanitiser cannot see inside it; flatten it")
+    if "{{" in page.text:
+        _check_code_for_shortcodes(page, tokens)
+    lines = _Lines(page)
+    edits: list[Edit] = []
+    cursor: dict[int, int] = {}
+    in_table = False
     for token in tokens:
         if token.type in ("td_open", "th_open"):
             in_table = True
