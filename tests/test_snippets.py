@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -297,7 +298,10 @@ def test_json_has_the_agreed_schema(tmp_path: Path) -> None:
     assert set(data) == {"python", "twisted", "snippets"}
     assert isinstance(data["python"], str) and isinstance(data["twisted"], str)
     first = data["snippets"][0]
-    assert set(first) == {"file", "line", "status", "duration_s", "stdout", "message"}
+    # The issue's fields, plus the hash the render hook matches against Hugo's .Inner.
+    assert set(first) == {"file", "line", "status", "duration_s", "stdout", "message",
+                          "code_sha256"}
+    assert first["code_sha256"] == hashlib.sha256(b'print("hello")').hexdigest()
     assert first["file"].endswith("tests/data/snippets/mixed.md")
     assert (first["line"], first["status"], first["stdout"]) == (7, "passed", "hello\n")
     assert isinstance(first["duration_s"], float)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 from bs4 import BeautifulSoup, Tag
 
 from conftest import ROOT, build_site, copy_site_sources
+from twnotes import pages
+from twnotes.snippets import extract
 
 NOTE = "content/notes/twisted.md"
 NOTE_URL = "notes/twisted/"
@@ -28,6 +31,22 @@ def python_line() -> int:
     return next(n for n, line in enumerate(lines, 1) if line.strip().startswith("```python"))
 
 
+def code_hash() -> str:
+    """The sha256 of the note's first Python block as `twnotes snippets` computes it."""
+    first = extract(pages.read_page(ROOT / NOTE))[0]
+    assert first.line == python_line()
+    return first.code_sha256
+
+
+def note_result(**fields: object) -> dict[str, object]:
+    """A result for the note's first Python block, right line and right code unless told."""
+    result: dict[str, object] = {
+        "file": NOTE, "line": python_line(), "status": "passed", "duration_s": 1.0,
+        "stdout": "", "message": "", "code_sha256": code_hash()}
+    result.update(fields)
+    return result
+
+
 def code_blocks(tmp_path: Path, results: list[dict[str, object]] | None) -> list[Tag]:
     source = site_copy(tmp_path / "src", results)
     site = build_site(tmp_path / "public", source=source)
@@ -37,9 +56,7 @@ def code_blocks(tmp_path: Path, results: list[dict[str, object]] | None) -> list
 
 
 def test_a_passed_snippet_shows_a_badge_with_versions_and_its_output(tmp_path: Path) -> None:
-    result = {"file": NOTE, "line": python_line(), "status": "passed", "duration_s": 1.0,
-              "stdout": "<out> & more\n", "message": ""}
-    [block] = code_blocks(tmp_path, [result])
+    [block] = code_blocks(tmp_path, [note_result(stdout="<out> & more\n")])
     assert block.select_one(".highlight pre code") is not None
     status = block.select_one(".tw-code-status.tw-code-passed")
     assert status is not None
@@ -49,8 +66,7 @@ def test_a_passed_snippet_shows_a_badge_with_versions_and_its_output(tmp_path: P
 
 
 def test_a_failed_snippet_shows_why_opened(tmp_path: Path) -> None:
-    result = {"file": NOTE, "line": python_line(), "status": "failed", "duration_s": 1.0,
-              "stdout": "", "message": "raised ValueError"}
+    result = note_result(status="failed", message="raised ValueError")
     [block] = code_blocks(tmp_path, [result])
     details = block.select_one("details.tw-code-output")
     assert details is not None and details.has_attr("open")
@@ -65,10 +81,23 @@ def test_without_results_the_page_builds_and_claims_nothing(tmp_path: Path) -> N
 
 
 def test_a_result_for_another_line_is_not_shown(tmp_path: Path) -> None:
-    result = {"file": NOTE, "line": python_line() + 1, "status": "passed", "duration_s": 1.0,
-              "stdout": "", "message": ""}
-    [block] = code_blocks(tmp_path, [result])
+    [block] = code_blocks(tmp_path, [note_result(line=python_line() + 1)])
     assert block.select(".tw-code-status") == []
+
+
+def test_a_stale_result_for_other_code_on_the_same_line_is_not_shown(tmp_path: Path) -> None:
+    # After an edit moves blocks, a result keyed by line alone would badge the wrong code.
+    other = hashlib.sha256(b"print('another block')").hexdigest()
+    [block] = code_blocks(tmp_path, [note_result(code_sha256=other),
+                                     note_result(line=python_line() + 8)])
+    assert block.select(".tw-code-status, .tw-code-output") == []
+
+
+def test_a_result_without_a_code_hash_is_not_shown(tmp_path: Path) -> None:
+    result = note_result()
+    del result["code_sha256"]  # written before results carried one: cannot be trusted
+    [block] = code_blocks(tmp_path, [result])
+    assert block.select(".tw-code-status, .tw-code-output") == []
 
 
 def test_other_languages_render_as_plain_highlighted_blocks(tmp_path: Path) -> None:
@@ -83,3 +112,24 @@ def test_other_languages_render_as_plain_highlighted_blocks(tmp_path: Path) -> N
     texts = [code.get_text().strip() for b in blocks for code in b.select(".highlight pre code")]
     assert texts == ["echo hi", "hi"]
     assert soup.select(".tw-code-status") == []
+
+
+def test_the_hook_and_the_runner_hash_the_same_code(tmp_path: Path) -> None:
+    """Hugo's .Inner drops the trailing newlines and keeps CRLF; the hash agrees anyway."""
+    source = site_copy(tmp_path / "src", None)
+    extra = source / "content" / "notes" / "extra.md"
+    extra.write_bytes(
+        b'+++\r\ntitle = "x"\r\n+++\r\n\r\n```python\r\nprint(1)\r\nprint(2)\r\n```\r\n\r\n'
+        b"- item\r\n\r\n   ```py {timeout=2}\r\n   x = 1\r\n\r\n     y = 2  \r\n\r\n\r\n   ```\r\n"
+        b"\r\n```python\r\n```\r\n")
+    snippets = extract(pages.read_page(extra))
+    assert len(snippets) == 3
+    results = [{"file": "content/notes/extra.md", "line": s.line, "status": "passed",
+                "duration_s": 0.1, "stdout": "", "message": "",
+                "code_sha256": s.code_sha256} for s in snippets]
+    (source / "data" / "generated").mkdir(parents=True)
+    (source / "data" / "generated" / "snippets.json").write_text(
+        json.dumps({"python": "3", "twisted": "2", "snippets": results}), encoding="utf-8")
+    site = build_site(tmp_path / "public", source=source)
+    soup = BeautifulSoup(site.page("notes/extra/"), "html5lib")
+    assert len(soup.select(".tw-content .tw-code .tw-code-passed")) == 3

@@ -274,6 +274,17 @@ class Snippet:
     def id(self) -> str:
         return f"{self.file}::L{self.line}"
 
+    @property
+    def code_sha256(self) -> str:
+        """The hash the page's render hook recomputes (`sha256` of Hugo's `.Inner`).
+
+        A result is keyed by file and line, which go stale when an edit moves the blocks; the
+        hook shows a result only if this hash matches too. Hugo's `.Inner` is the fence's
+        content with the trailing newlines dropped and line ends as in the file (the hook
+        turns CR LF into LF first); markdown-it has already normalised the line ends here.
+        """
+        return hashlib.sha256(self.code.rstrip("\r\n").encode("utf-8")).hexdigest()
+
 
 def display_path(path: Path) -> str:
     """Relative to the working directory when inside it (content/notes/x.md), else as given."""
@@ -483,6 +494,7 @@ class Result:
     detail: str = ""  # tail of the output, for the terminal
     cached: bool = False
     output_mismatch_only: bool = False
+    code_sha256: str = ""  # Snippet.code_sha256: which code this result is about
 
     def to_json(self) -> dict[str, Any]:
         stdout = self.stdout
@@ -490,7 +502,7 @@ class Result:
             stdout = stdout[:JSON_STDOUT_LIMIT] + "\n… (truncated)\n"
         return {"file": self.file, "line": self.line, "status": self.status,
                 "duration_s": round(self.duration_s, 4), "stdout": stdout,
-                "message": self.message}
+                "message": self.message, "code_sha256": self.code_sha256}
 
 
 def normalise(text: str) -> str:
@@ -588,13 +600,13 @@ def judge(case: Case, outcome: Outcome, cached: bool = False) -> list[Result]:
     for snippet, stdout in zip(case.snippets, outcome.segments_stdout, strict=False):
         results.append(Result(
             snippet.file, snippet.line, status, outcome.duration_s, stdout, problem,
-            at or case.first.line, detail, cached, mismatch_only))
+            at or case.first.line, detail, cached, mismatch_only, snippet.code_sha256))
     return results
 
 
 def skipped(case: Case) -> list[Result]:
-    return [Result(s.file, s.line, "skipped", 0.0, "", 'test="skip"', s.line)
-            for s in case.snippets]
+    return [Result(s.file, s.line, "skipped", 0.0, "", 'test="skip"', s.line,
+                   code_sha256=s.code_sha256) for s in case.snippets]
 
 
 # ---------------------------------------------------------------------------- cache
