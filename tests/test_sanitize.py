@@ -382,6 +382,23 @@ def test_the_site_content_has_no_shortcode_in_code() -> None:
     assert (proc.returncode, proc.stderr) == (0, "")
 
 
+@pytest.mark.parametrize(("body", "line"), [
+    ('# H {id="location"}\n', 5), ("## H2 {#name}\n", 5), ("t\n\nH {#x}\n===\n", 7),
+    ('para\n{#tw-search style="color:red"}\n', 6), ("- item\n{#main}\n", 6),
+    ("> q\n> {.k}\n", 6),
+])
+def test_markdown_attribute_lists_are_bad_input(body: str, line: int) -> None:
+    with pytest.raises(pages.PageError) as caught:
+        sanitize_text(FRONT + "\n" + body)
+    assert (caught.value.line, caught.value.reason) == (line, sanitize.MARKDOWN_ATTRS)
+
+
+@pytest.mark.parametrize("body", ["## Set {a, b}\n", "Set {a, b} here\n", "# `{#x}`\n",
+                                  "```\n{#x}\n```\n", "x {#y} z\n"])
+def test_braces_that_are_not_attribute_lists_are_fine(body: str) -> None:
+    assert not sanitize_text(FRONT + "\n" + body).changed
+
+
 # ------------------------------------------------------------------ the command line
 
 

@@ -43,7 +43,8 @@ CODE_ATTACKS = [
 
 
 def _page() -> str:
-    lines = [FRONT, f"sc1 {SUPPLEMENT_ATTACK}", "", SUPPLEMENT_ATTACK, "",
+    lines = [FRONT, "## Main", "", "## tw-search", "", f"sc1 {SUPPLEMENT_ATTACK}", "",
+             SUPPLEMENT_ATTACK, "",
              "lit1 `{{</* supplement */>}}x{{</* /supplement */>}}` shown.", ""]
     for n, dest in enumerate(UNSAFE_DESTINATIONS):
         lines += [f"bad{n} [badlink{n}]({dest}) ![badimg{n}]({dest})", ""]
@@ -118,3 +119,11 @@ def test_hugo_expands_a_shortcode_inside_code(site: Path, index: int) -> None:
     page = site / "notes" / f"unsanitised-code-{index}" / "index.html"
     reasons = [f.reason for f in audit.audit_html(page.read_text(encoding="utf-8"), "p")]
     assert reasons == ["<img> has an event handler attribute onerror"]
+
+
+def test_heading_ids_never_take_a_layout_id(built: BeautifulSoup) -> None:
+    # The layout's own ids (main, tw-...) stay unique; headings named so are prefixed.
+    ids = [tag["id"] for tag in built.find_all(id=True)]
+    assert ids.count("main") == 1 and ids.count("tw-search") <= 1
+    headings = [h["id"] for h in built.select(".tw-content h2")]
+    assert headings == ["user-content-main", "user-content-tw-search"]

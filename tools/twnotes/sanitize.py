@@ -836,9 +836,42 @@ def _check_code_for_shortcodes(page: pages.Page, tokens: Sequence[Token]) -> Non
                         "\n", 0, offset) + 1, SHORTCODE_IN_CODE)
 
 
+# A goldmark attribute list (`{#id .class key=value}`), as config.toml enables for
+# headings (at the end of the line) and blocks (a line of its own after the block).
+_ATTRS: Final = r"\{[ \t]*(?:[#.][^\s{}]|[A-Za-z_:][\w.:-]*[ \t]*=)[^{}\n]*\}"
+_HEADING_ATTRS_RE: Final = re.compile(_ATTRS + r"[ \t]*$")
+_BLOCK_ATTRS_RE: Final = re.compile(r"^[ \t]*" + _ATTRS + r"[ \t]*$", re.MULTILINE)
+MARKDOWN_ATTRS: Final = ("Markdown attributes {…} put id, class and style on the page past "
+                         "the sanitiser; remove them (or use raw HTML, which is cleaned)")
+
+
+def _check_markdown_attributes(page: pages.Page, tokens: Sequence[Token]) -> None:
+    """Refuse goldmark attribute lists on headings and blocks.
+
+    Goldmark writes them as they are (`<p id="tw-search" style=…>`): ids that can clobber
+    DOM globals or the layout's own ids, and the style the policy drops from raw HTML.
+    markdown-it does not know the syntax, so the list shows up in the inline text of the
+    heading, or as a line of the paragraph (or list item) it follows.
+    """
+    heading = False
+    for token in tokens:
+        if token.type == "heading_open":
+            heading = True
+        elif token.type == "inline" and token.map is not None and "{" in token.content:
+            content = token.content
+            match = (_HEADING_ATTRS_RE.search(content) if heading else None) or (
+                _BLOCK_ATTRS_RE.search(content))
+            if match:
+                raise pages.PageError(page.path, token.map[0] + content.count(
+                    "\n", 0, match.start()) + 1, MARKDOWN_ATTRS)
+            heading = False
+        else:
+            heading = heading and token.type != "heading_close"
+
+
 def find_edits(page: pages.Page) -> list[Edit]:
     """Every rewrite that makes the page's raw HTML clean, in file order."""
-    if "<" not in page.text and "{{%" not in page.text:
+    if "<" not in page.text and "{" not in page.text:
         return []
     tokens = pages.tokens(page)
     deep = pages.too_deep(tokens)
@@ -848,6 +881,8 @@ def find_edits(page: pages.Page) -> list[Edit]:
                               "sanitiser cannot see inside it; flatten it")
     if "{{" in page.text:
         _check_code_for_shortcodes(page, tokens)
+    if "{" in page.text:
+        _check_markdown_attributes(page, tokens)
     lines = _Lines(page)
     edits: list[Edit] = []
     cursor: dict[int, int] = {}
