@@ -11,7 +11,7 @@ PAGEFIND := $(BIN)/python -m pagefind
 # builds without them instead of failing.
 export HUGO_ENABLEGITINFO := $(shell git rev-parse --is-inside-work-tree >/dev/null 2>&1 && echo true || echo false)
 
-.PHONY: venv node serve build test lint check-content content-check audit site-test pytest snippets example-output bench clean
+.PHONY: venv node serve build test lint content-check audit pytest snippets example-output bench clean
 
 venv:
 	@if ! cmp -s requirements.txt $(VENV)/requirements.txt; then \

@@ -532,9 +532,6 @@ def clean_fragment_uncached(fragment: str, *, inline: bool = False) -> str:
     return _clean_uncached(fragment, inline)
 
 
-# bench/peers.py reaches the uncached function the functools way.
-clean_fragment.__wrapped__ = clean_fragment_uncached  # type: ignore[attr-defined]
-
 
 def _clean_uncached(fragment: str, inline: bool, *, fast: bool = True) -> str:
     """Clean by parsing; `fast=False` never takes the already-clean shortcut (tests)."""
