@@ -92,3 +92,28 @@ def test_snippets_does_not_hang_on_a_fifo(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60, check=False)
     # Whether snippets lists the other page or stops at the bad input is its own choice.
     assert "ok.md" in proc.stdout or "pipe.md: not a regular file" in proc.stderr, proc.stderr
+
+
+def test_lines_split_where_markdown_it_counts_them(tmp_path: Path) -> None:
+    # U+2028 and a form feed are line breaks to str.splitlines, not to markdown-it: the
+    # page's line list must keep markdown-it's numbering or fences are looked up wrongly.
+    text = '+++\ntitle = "t"\n+++\n\n说明\u2028文字\x0c续\r\n\n```python\nprint(1)\n```\n'
+    page = pages.parse_page_text(tmp_path / "p.md", text)
+    fence = next(t for t in pages.tokens(page) if t.type == "fence")
+    assert fence.map is not None
+    assert page.lines[fence.map[0]] == "```python\n"
+    assert "".join(page.lines) == text
+
+
+def test_snippets_found_after_a_line_separator_in_prose(tmp_path: Path) -> None:
+    from twnotes.snippets import extract
+
+    text = '+++\ntitle = "t"\n+++\n\n说明\u2028文字\n\n```python\nprint(1)\n```\n'
+    [snippet] = extract(pages.parse_page_text(tmp_path / "p.md", text))
+    assert snippet.line == 7
+
+
+def test_read_page_reports_an_unreadable_file_as_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(pages.PageError) as error:
+        pages.read_page(tmp_path / "gone.md")
+    assert error.value.line == 1 and "gone.md" in str(error.value)

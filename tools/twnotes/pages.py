@@ -8,10 +8,11 @@ say `file:line`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,24 +40,18 @@ class Page:
     """One content file, decoded. `text` keeps every byte of the original (BOM, CRLF)."""
 
     path: Path
-    raw: bytes
     text: str
-    # Number of lines taken by front matter (0 when there is none); the Markdown body
-    # starts on line `body_line` (1-based).
+    # Number of lines taken by front matter (0 when there is none).
     front_matter_lines: int
-
-    @property
-    def body_line(self) -> int:
-        return self.front_matter_lines + 1
 
     @property
     def has_bom(self) -> bool:
         return self.text.startswith(BOM)
 
-    @property
+    @functools.cached_property
     def lines(self) -> list[str]:
-        """The file's lines with their original line endings kept."""
-        return self.text.splitlines(keepends=True)
+        """The file's lines with their original line endings kept (split_lines)."""
+        return split_lines(self.text)
 
     def markdown_source(self) -> str:
         """The text markdown-it should see: BOM dropped, front matter blanked, line count kept.
@@ -67,9 +62,21 @@ class Page:
         text = self.text.removeprefix(BOM)
         if not self.front_matter_lines:
             return text
-        lines = text.splitlines(keepends=True)
+        lines = split_lines(text)
         blank = ["\n"] * self.front_matter_lines
         return "".join(blank + lines[self.front_matter_lines :])
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings kept, split only at \\r\\n, \\r and \\n.
+
+    That is where markdown-it counts lines; str.splitlines also splits at U+2028, form
+    feeds and other separators, which would shift every line number after one.
+    """
+    return _LINE.findall(text)
 
 
 def decode(path: Path, raw: bytes) -> str:
@@ -87,7 +94,7 @@ def decode(path: Path, raw: bytes) -> str:
 
 def front_matter_length(path: Path, text: str) -> int:
     """Lines of TOML (+++) or YAML (---) front matter at the top, fences included."""
-    lines = text.removeprefix(BOM).splitlines()
+    lines = [line.rstrip("\r\n") for line in split_lines(text.removeprefix(BOM))]
     if not lines:
         return 0
     opening = lines[0].rstrip()
@@ -107,15 +114,18 @@ def read_page(path: Path) -> Page:
     one would hang: the type is checked first (stat), and again on the opened handle
     (opened non-blocking) in case the path changed in between.
     """
-    if not stat.S_ISREG(path.stat().st_mode):
-        raise PageError(path, 1, NOT_REGULAR)
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
             raise PageError(path, 1, NOT_REGULAR)
-        raw = handle.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise PageError(path, 1, NOT_REGULAR)
+            raw = handle.read()
+    except OSError as exc:  # gone or unreadable since it was found: bad input, not a crash
+        raise PageError(path, 1, exc.strerror or str(exc)) from None
     text = decode(path, raw)
-    return Page(path=path, raw=raw, text=text, front_matter_lines=front_matter_length(path, text))
+    return Page(path=path, text=text, front_matter_lines=front_matter_length(path, text))
 
 
 NOT_REGULAR = "not a regular file"
@@ -131,7 +141,7 @@ def _is_regular(path: Path) -> bool:
 
 def parse_page_text(path: Path, text: str) -> Page:
     """A Page from text already in memory (tests, stdin)."""
-    return Page(path=path, raw=text.encode("utf-8"), text=text,
+    return Page(path=path, text=text,
                 front_matter_lines=front_matter_length(path, text))
 
 
@@ -145,7 +155,7 @@ def too_deep(tokens_: Iterable[Token]) -> Token | None:
     return next((t for t in tokens_ if t.level >= MAX_NESTING - 1), None)
 
 
-@cache
+@functools.cache
 def markdown() -> MarkdownIt:
     """A parser that sees raw HTML and code where Hugo's goldmark does.
 
