@@ -81,9 +81,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 class SnippetFile(pytest.File):
     def collect(self) -> list[pytest.Item]:
-        page = pages.read_page(self.path)
         try:
-            cases = chain(extract(page))
+            cases = chain(extract(pages.read_page(self.path)))
         except pages.PageError as exc:
             raise self.CollectError(str(exc)) from None
         return [SnippetItem.from_parent(self, name=f"L{case.first.line}", case=case)
