@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, BuiltSite, build_site
+from conftest import ROOT, BuiltSite
 
 QUERIES_FILE = ROOT / "tests" / "data" / "search-queries.toml"
 QUERY_SCRIPT = ROOT / "tests" / "search_query.mjs"
@@ -76,13 +76,10 @@ def recall(found: dict[str, list[str]], queries: list[Query]) -> float:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
-    return build_site(tmp_path_factory.mktemp("search-site") / "public")
-
-
-@pytest.fixture(scope="module")
-def pypi_results(site: BuiltSite, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
-    bundle = index_site(site, tmp_path_factory.mktemp("pypi") / "public",
+def pypi_results(
+    built_site: BuiltSite, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[str]]:
+    bundle = index_site(built_site, tmp_path_factory.mktemp("pypi") / "public",
                         [sys.executable, "-m", "pagefind"])
     return run_queries(bundle, [q.text for q in QUERIES])
 
@@ -112,11 +109,13 @@ def test_only_content_is_indexed(pypi_results: dict[str, list[str]]) -> None:
 
 
 def test_pypi_pagefind_is_at_least_as_good_as_npm(
-    site: BuiltSite, pypi_results: dict[str, list[str]], tmp_path_factory: pytest.TempPathFactory,
+    built_site: BuiltSite,
+    pypi_results: dict[str, list[str]],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     if not NPM_PAGEFIND.exists():
         pytest.skip(f"npm's pagefind is not installed ({NPM_PAGEFIND}): only the PyPI one measured")
-    bundle = index_site(site, tmp_path_factory.mktemp("npm") / "public", [str(NPM_PAGEFIND)])
+    bundle = index_site(built_site, tmp_path_factory.mktemp("npm") / "public", [str(NPM_PAGEFIND)])
     npm_results = run_queries(bundle, [q.text for q in QUERIES])
     pypi, npm = recall(pypi_results, QUERIES), recall(npm_results, QUERIES)
     print(f"recall: PyPI pagefind {pypi:.1%}, npm pagefind {npm:.1%}")

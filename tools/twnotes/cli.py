@@ -55,8 +55,6 @@ def _sanitize(args: argparse.Namespace) -> int:
 
 
 def add_snippets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from pathlib import Path
-
     def shard(text: str) -> tuple[int, int]:
         from twnotes.snippets import parse_shard
 
@@ -114,10 +112,7 @@ def _audit(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
-        parser.error(f"unknown command {args.command!r}")
-    code: int = func(args)
+    code: int = args.func(args)
     return code
 
 

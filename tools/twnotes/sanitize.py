@@ -966,7 +966,7 @@ def sanitize_paths(paths: Sequence[Path], write: bool, jobs: int = 0) -> Iterato
 def run(paths: Sequence[Path], *, check: bool, diff: bool, jobs: int,
         out: TextIO, err: TextIO) -> int:
     """`twnotes sanitize`: 0 clean or rewritten, 1 (--check) would change, 2 bad input."""
-    bad = would_change = rewritten = 0
+    bad = would_change = 0
     write = not (check or diff)
     for outcome in sanitize_paths(paths, write, jobs):
         if isinstance(outcome, pages.Skipped):
@@ -989,7 +989,6 @@ def run(paths: Sequence[Path], *, check: bool, diff: bool, jobs: int,
                 result.cleaned.splitlines(keepends=True),
                 fromfile=str(outcome.path), tofile=str(outcome.path)))
         would_change += 1
-        rewritten += write
     if bad:
         return 2
     return 1 if check and would_change else 0

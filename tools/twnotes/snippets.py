@@ -17,7 +17,7 @@ import json
 import os
 import platform
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -650,8 +650,7 @@ class Cache:
 # ---------------------------------------------------------------------------- running
 
 
-def run_cases(cases: Sequence[Case], runner: Runner, cache_: Cache,
-              on_result: Callable[[Result], None] | None = None) -> list[Result]:
+def run_cases(cases: Sequence[Case], runner: Runner, cache_: Cache) -> list[Result]:
     """Results for every snippet of the cases, in their order; cached passes are not rerun."""
     ver = versions()
     by_case: dict[int, list[Result]] = {}
@@ -672,11 +671,7 @@ def run_cases(cases: Sequence[Case], runner: Runner, cache_: Cache,
         by_case[n] = results
         if all(r.status == "passed" for r in results):
             cache_.put(key, outcome)
-    ordered = [r for n in range(len(cases)) for r in by_case[n]]
-    if on_result is not None:
-        for result in ordered:
-            on_result(result)
-    return ordered
+    return [r for n in range(len(cases)) for r in by_case[n]]
 
 
 def report_json(results: Sequence[Result]) -> dict[str, Any]:
