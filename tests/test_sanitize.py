@@ -359,9 +359,35 @@ def test_shortcodes_outside_code_and_escaped_ones_are_fine(body: str) -> None:
 
 
 def test_shortcode_inner_raw_html_outside_code_is_cleaned() -> None:
+    # The inner text is rendered as a document of its own, where a lone tag starts an
+    # HTML block: it is cleaned as one (and kept a block).
     text = FRONT + "\n{{< supplement >}}<img src=x onerror=alert(1)>{{< /supplement >}}\n"
     assert sanitize_text(text).cleaned == (
-        FRONT + '\n{{< supplement >}}<img src="x">{{< /supplement >}}\n')
+        FRONT + '\n{{< supplement >}}<div><img src="x"></div>{{< /supplement >}}\n')
+
+
+def test_shortcode_inner_indented_html_is_cleaned_as_goldmark_renders_it() -> None:
+    # In the page the indented line is code; the shortcode trims and renders its inner
+    # text on its own, where it is an HTML block.
+    text = (FRONT + "\n{{< supplement >}}\n\n    <script>alert(1)</script>\n\n"
+            "{{< /supplement >}}\n")
+    cleaned = sanitize_text(text).cleaned
+    assert "<script>" not in cleaned and "alert" not in cleaned
+    assert cleaned.startswith(FRONT + "\n{{< supplement >}}") and cleaned.endswith(
+        "{{< /supplement >}}\n")
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ("{{< undeclared >}}x{{< /undeclared >}}\n", "declares no 'Inner: markdown'"),
+    ("{{< supplement >}}x\n", "is never closed"),
+    ("x {{< /supplement >}}\n", "closes no open"),
+    ("{{% supplement %}}x{{% /supplement %}}\n", "its output becomes Markdown"),
+    ("<script>{{< supplement >}}x{{< /supplement >}}</script>\n", "inside raw HTML"),
+])
+def test_shortcode_misuse_is_bad_input(body: str, reason: str) -> None:
+    with pytest.raises(pages.PageError) as caught:
+        sanitize_text(FRONT + "\n" + body)
+    assert caught.value.line == 5 and reason in caught.value.reason
 
 
 def test_shortcode_in_code_leaves_the_file_alone_and_others_go_on(tmp_path: Path) -> None:

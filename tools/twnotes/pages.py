@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from markdown_it import MarkdownIt
-from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+
+from twnotes import markup
 
 BOM = "\ufeff"
 CONTENT_SUFFIXES = (".md", ".markdown")
-FRONT_MATTER_FENCES = {"+++": "+++", "---": "---"}
+FRONT_MATTER_FENCES = ("+++", "---")
 
 
 class PageError(Exception):
@@ -47,6 +48,14 @@ class Page:
     @property
     def has_bom(self) -> bool:
         return self.text.startswith(BOM)
+
+    @functools.cached_property
+    def settings(self) -> markup.Markup:
+        """The markup settings of the site this page belongs to (its config.toml)."""
+        try:
+            return markup.markup_for(self.path)
+        except markup.ConfigError as exc:
+            raise PageError(exc.path, exc.line, exc.reason) from None
 
     @functools.cached_property
     def lines(self) -> list[str]:
@@ -93,18 +102,31 @@ def decode(path: Path, raw: bytes) -> str:
 
 
 def front_matter_length(path: Path, text: str) -> int:
-    """Lines of TOML (+++) or YAML (---) front matter at the top, fences included."""
+    """Lines of TOML (+++) or YAML (---) front matter at the top, fences included.
+
+    Where Hugo puts the limits: the opening fence may follow blank lines and spaces; the
+    front matter ends at the first line that *starts* with the same fence. Text after
+    either fence on its line would be read by Hugo in ways a reader does not expect (the
+    rest of a closing line is page body), so it is bad input.
+    """
     lines = [line.rstrip("\r\n") for line in split_lines(text.removeprefix(BOM))]
-    if not lines:
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
         return 0
-    opening = lines[0].rstrip()
-    closing = FRONT_MATTER_FENCES.get(opening)
-    if closing is None:
+    opening = lines[first].lstrip()
+    fence = next((f for f in FRONT_MATTER_FENCES if opening.startswith(f)), None)
+    if fence is None:
         return 0
-    for index, line in enumerate(lines[1:], start=2):
-        if line.rstrip() == closing:
-            return index
-    raise PageError(path, 1, f"front matter opened with {opening!r} is never closed")
+    if opening[len(fence):].strip():
+        raise PageError(path, first + 1, f"text after the opening {fence} of the front matter")
+    for index in range(first + 1, len(lines)):
+        line = lines[index]
+        if line.startswith(fence):
+            if line[len(fence):].strip():
+                raise PageError(path, index + 1, f"text after the closing {fence} of the front "
+                                "matter: Hugo renders it as page body; move it to the next line")
+            return index + 1
+    raise PageError(path, first + 1, f"front matter opened with {fence!r} is never closed")
 
 
 def read_page(path: Path) -> Page:
@@ -145,9 +167,7 @@ def parse_page_text(path: Path, text: str) -> Page:
                 front_matter_lines=front_matter_length(path, text))
 
 
-# markdown-it stops parsing (silently) below this many nested blocks; goldmark never stops.
-# The commonmark preset's 20 is raised, and `too_deep` tells when a page goes past it.
-MAX_NESTING = 100
+MAX_NESTING = markup.MAX_NESTING
 
 
 def too_deep(tokens_: Iterable[Token]) -> Token | None:
@@ -155,37 +175,15 @@ def too_deep(tokens_: Iterable[Token]) -> Token | None:
     return next((t for t in tokens_ if t.level >= MAX_NESTING - 1), None)
 
 
-@functools.cache
-def markdown() -> MarkdownIt:
-    """A parser that sees raw HTML and code where Hugo's goldmark does.
-
-    CommonMark plus the GFM table and strikethrough extensions, as enabled in config.toml.
-    """
-    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable(["table", "strikethrough"])
-    _record_html_inline_offsets(md)
-    return md
+def markdown(settings: markup.Markup | None = None) -> MarkdownIt:
+    """A parser that sees raw HTML and code where Hugo's goldmark does (markup.parser)."""
+    return markup.parser(settings or markup.Markup())
 
 
-def _record_html_inline_offsets(md: MarkdownIt) -> None:
-    """Make each html_inline token carry `meta["offset"]`: where it starts in its inline
-    token's `content`. markdown-it gives inline tokens no columns; the sanitiser needs
-    the exact place of each piece of raw HTML to rewrite only those bytes.
-    """
-    rule = next(r for r in md.inline.ruler.__rules__ if r.name == "html_inline").fn
-
-    def html_inline(state: StateInline, silent: bool) -> bool:
-        start = state.pos
-        found: bool = rule(state, silent)
-        if found and not silent:
-            state.tokens[-1].meta["offset"] = start
-        return found
-
-    md.inline.ruler.at("html_inline", html_inline)
-
-
-def tokens(page: Page) -> list[Token]:
-    """Block tokens of the page; `token.map` holds 0-based file line ranges."""
-    return markdown().parse(page.markdown_source())
+def tokens(page: Page, text: str | None = None) -> list[Token]:
+    """Block tokens of the page (or of `text`, a view of it with the same lines);
+    `token.map` holds 0-based file line ranges."""
+    return markdown(page.settings).parse(page.markdown_source() if text is None else text)
 
 
 def walk(tokens_: Iterable[Token]) -> Iterator[Token]:

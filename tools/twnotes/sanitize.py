@@ -28,7 +28,7 @@ from bs4.builder._html5lib import Element, HTML5TreeBuilder, TreeBuilderForHtml5
 from bs4.element import NavigableString, PageElement, Tag
 from markdown_it.token import Token
 
-from twnotes import pages, policy
+from twnotes import pages, policy, shortcodes
 
 XHTML_NS: Final = "http://www.w3.org/1999/xhtml"
 VOID: Final = frozenset({
@@ -728,11 +728,11 @@ def _balanced(pieces: Sequence[_Piece]) -> tuple[list[str], str] | None:
     return out, rest
 
 
-def _inline_skeleton(content: str) -> tuple[list[str], list[tuple[str, str]]]:
+def _inline_skeleton(page: pages.Page, content: str) -> tuple[list[str], list[tuple[str, str]]]:
     """The html pieces and the other (non-text) tokens markdown-it sees in `content`."""
     html_pieces: list[str] = []
     others: list[tuple[str, str]] = []
-    for child in pages.markdown().parseInline(content)[0].children or []:
+    for child in pages.markdown(page.settings).parseInline(content)[0].children or []:
         if child.type == "html_inline":
             html_pieces.append(child.content)
         elif child.type != "text":
@@ -762,7 +762,7 @@ def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
         candidates.append((*plan, [x for x in [*plan[0], plan[1]] if x]))
     # Fallback: show the pieces as text (when cleaning would glue text into new tags).
     candidates.append(([_escaped_piece(p.html) for p in pieces], "", []))
-    old_skeleton = _inline_skeleton(content)[1]
+    old_skeleton = _inline_skeleton(page, content)[1]
     chosen: tuple[list[str], str] | None = None
     for new_pieces, tail, wanted in candidates:
         rebuilt, last = [], 0
@@ -770,7 +770,7 @@ def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
             rebuilt += [content[last:piece.offset], new]
             last = piece.offset + len(piece.html)
         rebuilt += [content[last:], tail]
-        html_now, skeleton = _inline_skeleton("".join(rebuilt))
+        html_now, skeleton = _inline_skeleton(page, "".join(rebuilt))
         if skeleton == old_skeleton and "".join(html_now) == "".join(wanted):
             chosen = (new_pieces, tail)
             break
@@ -799,38 +799,34 @@ def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
     return edits
 
 
-# A shortcode call: Hugo expands `{{< x >}}` and `{{% x %}}` wherever they stand, code
-# included; `{{</* x */>}}` (and `{{%/* x */%}}`) is Hugo's way to show one literally.
-_SHORTCODE_RE: Final = re.compile(r"\{\{[<%](?!/\*)")
 SHORTCODE_IN_CODE: Final = ("shortcode inside code is expanded by Hugo; write {{</* … */>}} "
                             "to show it literally")
 
 
-def _check_code_for_shortcodes(page: pages.Page, tokens: Sequence[Token]) -> None:
+def _check_code_for_shortcodes(page: pages.Page, tokens: Sequence[Token],
+                               words: Sequence[str]) -> None:
     """Refuse a shortcode call inside a code span, fenced or indented code block.
 
-    Hugo expands shortcodes before goldmark sees the page, code or not, and the output of
-    an angle-bracket shortcode (its inner content included) is put into the page as it is.
-    The sanitiser leaves code alone, so raw HTML smuggled that way would reach the page
-    uncleaned: it is bad input, reported at its line.
+    Hugo expands shortcodes before goldmark sees the page, code or not, and puts their
+    output into the code as it is: what reads as code is not. In the view the sanitiser
+    scans, each call is a placeholder word, so a call in code is a word in code.
     """
+    def first(content: str) -> int:
+        return min((content.find(w) for w in words if w in content), default=-1)
+
     for token in tokens:
         if token.type in ("fence", "code_block") and token.map is not None:
-            match = _SHORTCODE_RE.search(token.content)
-            if match:
-                first = token.map[0] + (1 if token.type == "fence" else 0)
-                raise pages.PageError(page.path, first + token.content.count(
-                    "\n", 0, match.start()) + 1, SHORTCODE_IN_CODE)
-        elif token.type == "inline" and token.map is not None and "{{" in token.content:
+            at = first(token.content)
+            if at >= 0:
+                line = token.map[0] + (1 if token.type == "fence" else 0)
+                raise pages.PageError(page.path, line + token.content.count("\n", 0, at) + 1,
+                                      SHORTCODE_IN_CODE)
+        elif token.type == "inline" and token.map is not None:
             for child in token.children or []:
-                if child.type == "code_inline" and _SHORTCODE_RE.search(child.content):
-                    # Code spans carry no column: the first call in the paragraph at or
-                    # after the code's own text gives the line.
-                    where = token.content.find(child.content)
-                    match = _SHORTCODE_RE.search(token.content, max(where, 0))
-                    offset = match.start() if match else 0
+                if child.type == "code_inline" and first(child.content) >= 0:
+                    at = first(token.content)
                     raise pages.PageError(page.path, token.map[0] + token.content.count(
-                        "\n", 0, offset) + 1, SHORTCODE_IN_CODE)
+                        "\n", 0, max(at, 0)) + 1, SHORTCODE_IN_CODE)
 
 
 # A goldmark attribute list (`{#id .class key=value}`), as config.toml enables for
@@ -867,17 +863,60 @@ def _check_markdown_attributes(page: pages.Page, tokens: Sequence[Token]) -> Non
 
 
 def find_edits(page: pages.Page) -> list[Edit]:
-    """Every rewrite that makes the page's raw HTML clean, in file order."""
+    """Every rewrite that makes the page's raw HTML clean, in file order.
+
+    The page is scanned as goldmark meets it: shortcode calls replaced by placeholders
+    (shortcodes.view), and the inner content of each shortcode declared Markdown scanned
+    as a document of its own; edits are mapped back to the file's own offsets.
+    """
     if "<" not in page.text and "{" not in page.text:
         return []
+    lines = _Lines(page)
+    return sorted(_document_edits(page, lines, page.text, lines.start(page.front_matter_lines),
+                                  0), key=lambda e: e.start)
+
+
+def _document_edits(page: pages.Page, lines: _Lines, text: str, start: int,
+                    base: int) -> list[Edit]:
+    """Edits for `text`, which stands at file offset `base` (the page, or an inner text)."""
+    try:
+        view = shortcodes.view(text, start, page.settings.shortcode_dirs)
+    except shortcodes.ShortcodeError as exc:
+        raise pages.PageError(page.path, lines.line_of(base + exc.offset), exc.reason) from None
+    doc = (dataclasses.replace(page, text=view.text) if base == 0
+           else pages.Page(page.path, view.text, 0))
+    try:
+        found = _scan(doc, [view.placeholder(i) for i in range(len(view.calls))])
+        edits = []
+        for edit in found:
+            begin = base + view.to_source(edit.start)
+            end = base + view.to_source(edit.end, end=True)
+            edits.append(Edit(begin, end, view.restore(edit.new, edit.start, edit.end),
+                              lines.line_of(begin)))
+    except pages.PageError as exc:
+        offset = base + view.source_offset_of_line(exc.line)
+        raise pages.PageError(page.path, lines.line_of(offset), exc.reason) from None
+    except shortcodes.ShortcodeError as exc:
+        raise pages.PageError(page.path, lines.line_of(base + exc.offset), exc.reason) from None
+    for call in view.calls:
+        if call.inner is not None:
+            inner = text[call.inner[0]:call.inner[1]]
+            lead = len(inner) - len(inner.lstrip())
+            edits += _document_edits(page, lines, inner.strip(), 0,
+                                     base + call.inner[0] + lead)
+    return edits
+
+
+def _scan(page: pages.Page, words: Sequence[str]) -> list[Edit]:
+    """The edits for one document as markdown-it sees it (offsets in page.text)."""
     tokens = pages.tokens(page)
     deep = pages.too_deep(tokens)
     if deep is not None:
         raise pages.PageError(page.path, (deep.map[0] if deep.map else 0) + 1,
                               f"Markdown nested {pages.MAX_NESTING} levels deep: the "
                               "sanitiser cannot see inside it; flatten it")
-    if "{{" in page.text:
-        _check_code_for_shortcodes(page, tokens)
+    if words:
+        _check_code_for_shortcodes(page, tokens, words)
     if "{" in page.text:
         _check_markdown_attributes(page, tokens)
     lines = _Lines(page)
@@ -895,7 +934,7 @@ def find_edits(page: pages.Page) -> list[Edit]:
                 edits.append(edit)
         elif token.type == "inline" and "<" in token.content:
             edits.extend(_inline_edits(page, lines, token, cursor, in_table))
-    return sorted(edits, key=lambda e: e.start)
+    return edits
 
 
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
