@@ -123,7 +123,8 @@ def markup_for(path: Path) -> Markup:
 
 # goldmark's block tag list is CommonMark's plus `meta` (seen with Hugo 0.168: `<meta>`
 # interrupts a paragraph and ends at a blank line).
-_BLOCK_NAMES: Final = "|".join(sorted({*block_names, "meta"}))
+BLOCK_NAMES: Final = frozenset({*block_names, "meta"})
+_BLOCK_NAMES: Final = "|".join(sorted(BLOCK_NAMES))
 _ATTRIBUTES: Final = attribute
 # A start line of each kind: (opening, closing, can interrupt a paragraph). Where goldmark
 # departs from CommonMark: `</` may be followed by spaces before the tag name (`</ div>`),

@@ -118,6 +118,17 @@ def is_dangerous_url(url: str) -> bool:
     return False
 
 
+def is_safe_comment(text: str) -> bool:
+    """A comment kept as written: one that reads back as the same comment in any parser.
+
+    Hugo's `<!--more-->` summary divider and notes' own remarks stay; text that would end
+    the comment early or open another (`-->`, `--!>`, `<!--`), a leading `>` or `->`, a
+    trailing `<!-` or `-`, and legacy conditional comments (`[if …]`) do not.
+    """
+    return not (text.startswith((">", "->", "[")) or text.endswith(("<!-", "-"))
+                or any(bad in text for bad in ("-->", "--!>", "<!--", "\x00")))
+
+
 _ALLOWED_ATTRS: Final = {tag: GLOBAL_ATTRS | TAG_ATTRS.get(tag, frozenset())
                          for tag in BLOCK_TAGS}
 
