@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -430,15 +431,43 @@ def test_the_site_content_has_no_shortcode_in_code() -> None:
     assert (proc.returncode, proc.stderr) == (0, "")
 
 
-@pytest.mark.parametrize(("body", "line"), [
-    ('# H {id="location"}\n', 5), ("## H2 {#name}\n", 5), ("t\n\nH {#x}\n===\n", 7),
-    ('para\n{#tw-search style="color:red"}\n', 6), ("- item\n{#main}\n", 6),
-    ("> q\n> {.k}\n", 6),
+@pytest.mark.parametrize(("body", "line", "reasons"), [
+    ('# H {id="location"}\n', 5, ["'id=\"location\"' is not allowed"]),
+    ("t\n\nH {onclick=x}\n===\n", 7, ["'onclick=x' is not allowed"]),
+    ('para\n{#tw-search style="color:red"}\n', 6,
+     ["'#tw-search' takes an id of the layout's own", "'style=\"color:red\"' is not allowed"]),
+    ("- item\n{#main}\n", 6, ["'#main' takes an id of the layout's own"]),
+    ("> q\n> {.k data-x=1}\n", 6, ["'data-x=1' is not allowed"]),
 ])
-def test_markdown_attribute_lists_are_bad_input(body: str, line: int) -> None:
+def test_markdown_attributes_past_the_safe_subset_are_bad_input(
+        body: str, line: int, reasons: list[str]) -> None:
     with pytest.raises(pages.PageError) as caught:
         sanitize_text(FRONT + "\n" + body)
-    assert (caught.value.line, caught.value.reason) == (line, sanitize.MARKDOWN_ATTRS)
+    errors = getattr(caught.value, "errors", [caught.value])
+    assert [e.line for e in errors] == [line] * len(reasons)
+    assert [r in e.reason for r, e in zip(reasons, errors, strict=True)] == [True] * len(reasons)
+
+
+@pytest.mark.parametrize("body", ["## H2 {#name}\n", "## H {.k}\n", "## H {#a .b .c}\n",
+                                  "para\n{.note}\n", "- item\n{#x}\n", "> q\n> {.k}\n"])
+def test_markdown_ids_and_classes_are_allowed(body: str) -> None:
+    assert not sanitize_text(FRONT + "\n" + body).changed
+
+
+def test_every_refusal_in_a_file_is_reported(tmp_path: Path) -> None:
+    # A site of its own: this site's markup settings and shortcode declarations.
+    (tmp_path / "config.toml").write_bytes((ROOT / "config.toml").read_bytes())
+    shutil.copytree(ROOT / "layouts" / "_shortcodes", tmp_path / "layouts" / "_shortcodes")
+    (tmp_path / "content").mkdir()
+    page = tmp_path / "content" / "a.md"
+    text = (f"{FRONT}\n# A {{style=x}}\n\n`{{{{< supplement >}}}}x{{{{< /supplement >}}}}`\n\n"
+            "para\n{#main}\n")
+    page.write_text(text, encoding="utf-8")
+    proc = run_cli("sanitize", str(page))
+    assert proc.returncode == 2
+    assert [line.split(": ")[0] for line in proc.stderr.splitlines()] == [
+        f"{page}:5", f"{page}:7", f"{page}:10"]
+    assert page.read_text(encoding="utf-8") == text
 
 
 @pytest.mark.parametrize("body", ["## Set {a, b}\n", "Set {a, b} here\n", "# `{#x}`\n",
@@ -566,7 +595,7 @@ def test_run_stdin_rejects_bad_utf8() -> None:
     assert err.getvalue().startswith("<stdin>:1: invalid UTF-8")
 
 
-# ------------------------------------------------------------------ nothing a maintainer wrote is lost
+# ------------------------------------------------------------ nothing a maintainer wrote is lost
 
 
 @pytest.mark.parametrize("body", [

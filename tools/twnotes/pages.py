@@ -36,6 +36,26 @@ class PageError(Exception):
         self.reason = reason
 
 
+class PageErrors(PageError):
+    """Several refusals in one file, all reported (one `file:line: reason` line each)."""
+
+    def __init__(self, errors: Sequence[PageError]) -> None:
+        first = min(errors, key=lambda e: e.line)
+        super().__init__(first.path, first.line, first.reason)
+        self.errors = sorted(errors, key=lambda e: e.line)
+
+    def __str__(self) -> str:
+        return "\n".join(f"{e.path}:{e.line}: {e.reason}" for e in self.errors)
+
+
+def raise_all(errors: Sequence[PageError]) -> None:
+    """Raise the refusals found, if any: one as itself, several together."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise PageErrors(errors)
+
+
 @dataclasses.dataclass(frozen=True)
 class Page:
     """One content file, decoded. `text` keeps every byte of the original (BOM, CRLF)."""

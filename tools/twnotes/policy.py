@@ -165,6 +165,12 @@ def clean_attrs(tag: str, attrs: Iterable[tuple[str, str]]) -> list[tuple[str, s
     return kept
 
 
+def is_layout_id(value: str) -> bool:
+    """An id the layouts use themselves (`main`, `tw-…`): content must not take it."""
+    value = value.strip().lower()
+    return value == "main" or value.startswith("tw-")
+
+
 def prefixed_id(value: str) -> str:
     """An id or name that cannot clobber a DOM global or a layout id; idempotent."""
     value = value.strip()

@@ -929,7 +929,7 @@ SHORTCODE_IN_CODE: Final = ("shortcode inside code is expanded by Hugo; write {{
 
 
 def _check_code_for_shortcodes(page: pages.Page, tokens: Sequence[Token],
-                               words: Sequence[str]) -> None:
+                               words: Sequence[str]) -> list[pages.PageError]:
     """Refuse a shortcode call inside a code span, fenced or indented code block.
 
     Hugo expands shortcodes before goldmark sees the page, code or not, and puts their
@@ -939,19 +939,20 @@ def _check_code_for_shortcodes(page: pages.Page, tokens: Sequence[Token],
     def first(content: str) -> int:
         return min((content.find(w) for w in words if w in content), default=-1)
 
+    errors: list[pages.PageError] = []
     for token in tokens:
         if token.type in ("fence", "code_block") and token.map is not None:
             at = first(token.content)
             if at >= 0:
                 line = token.map[0] + (1 if token.type == "fence" else 0)
-                raise pages.PageError(page.path, line + token.content.count("\n", 0, at) + 1,
-                                      SHORTCODE_IN_CODE)
-        elif token.type == "inline" and token.map is not None:
-            for child in token.children or []:
-                if child.type == "code_inline" and first(child.content) >= 0:
-                    at = first(token.content)
-                    raise pages.PageError(page.path, token.map[0] + token.content.count(
-                        "\n", 0, max(at, 0)) + 1, SHORTCODE_IN_CODE)
+                errors.append(pages.PageError(page.path, line + token.content.count(
+                    "\n", 0, at) + 1, SHORTCODE_IN_CODE))
+        elif token.type == "inline" and token.map is not None and any(
+                c.type == "code_inline" and first(c.content) >= 0 for c in token.children or []):
+            at = first(token.content)
+            errors.append(pages.PageError(page.path, token.map[0] + token.content.count(
+                "\n", 0, max(at, 0)) + 1, SHORTCODE_IN_CODE))
+    return errors
 
 
 # A goldmark attribute list (`{#id .class key=value}`), as config.toml enables for
@@ -959,32 +960,56 @@ def _check_code_for_shortcodes(page: pages.Page, tokens: Sequence[Token],
 _ATTRS: Final = r"\{[ \t]*(?:[#.][^\s{}]|[A-Za-z_:][\w.:-]*[ \t]*=)[^{}\n]*\}"
 _HEADING_ATTRS_RE: Final = re.compile(_ATTRS + r"[ \t]*$")
 _BLOCK_ATTRS_RE: Final = re.compile(r"^[ \t]*" + _ATTRS + r"[ \t]*$", re.MULTILINE)
-MARKDOWN_ATTRS: Final = ("Markdown attributes {…} put id, class and style on the page past "
-                         "the sanitiser; remove them (or use raw HTML, which is cleaned)")
+_ATTR_ITEM_RE: Final = re.compile(
+    r"#(?P<id>[^\s{}#.=\"'<>&]+)|\.(?P<cls>[A-Za-z_][\w-]*)|(?P<other>\S+)")
+MARKDOWN_ATTRS: Final = ("Markdown attribute {item} is not allowed: only {{#id}} and {{.class}} "
+                         "are (style, handlers and other keys go past the sanitiser; use raw "
+                         "HTML, which is cleaned)")
+LAYOUT_ID: Final = "Markdown attribute {item} takes an id of the layout's own; choose another"
 
 
-def _check_markdown_attributes(page: pages.Page, tokens: Sequence[Token]) -> None:
-    """Refuse goldmark attribute lists on headings and blocks.
+def _attribute_problems(inside: str) -> list[str]:
+    """What is wrong with one attribute list (its text between the braces)."""
+    problems = []
+    for item in _ATTR_ITEM_RE.finditer(inside):
+        if item.group("other"):
+            problems.append(MARKDOWN_ATTRS.format(item=repr(item.group())))
+        elif item.group("id") and policy.is_layout_id(item.group("id")):
+            problems.append(LAYOUT_ID.format(item=repr(item.group())))
+    return problems
 
-    Goldmark writes them as they are (`<p id="tw-search" style=…>`): ids that can clobber
-    DOM globals or the layout's own ids, and the style the policy drops from raw HTML.
-    markdown-it does not know the syntax, so the list shows up in the inline text of the
-    heading, or as a line of the paragraph (or list item) it follows.
+
+def _check_markdown_attributes(page: pages.Page, tokens: Sequence[Token]) -> list[pages.PageError]:
+    """Refusals for goldmark attribute lists beyond the safe subset (`{#id .class}`).
+
+    Goldmark writes them as they are (`<p id="tw-search" style=…>`): ids that take the
+    layout's own, and the style and handlers the policy drops from raw HTML. markdown-it
+    does not know the syntax, so a list shows up in the inline text of the heading, or
+    as a line of the paragraph (or list item) it follows.
     """
+    settings = page.settings
+    errors: list[pages.PageError] = []
     heading = False
     for token in tokens:
         if token.type == "heading_open":
             heading = True
         elif token.type == "inline" and token.map is not None and "{" in token.content:
             content = token.content
-            match = (_HEADING_ATTRS_RE.search(content) if heading else None) or (
-                _BLOCK_ATTRS_RE.search(content))
-            if match:
-                raise pages.PageError(page.path, token.map[0] + content.count(
-                    "\n", 0, match.start()) + 1, MARKDOWN_ATTRS)
+            found = []
+            if heading and settings.heading_attributes:
+                found += list(_HEADING_ATTRS_RE.finditer(content))
+            if settings.block_attributes:
+                found += [m for m in _BLOCK_ATTRS_RE.finditer(content)
+                          if all(m.start() != f.start() for f in found)]
+            for match in found:
+                line = token.map[0] + content.count("\n", 0, match.start()) + 1
+                inside = match.group().strip().strip("{}")
+                errors += [pages.PageError(page.path, line, problem)
+                           for problem in _attribute_problems(inside)]
             heading = False
         else:
             heading = heading and token.type != "heading_close"
+    return errors
 
 
 def find_edits(page: pages.Page) -> list[Edit]:
@@ -1019,8 +1044,9 @@ def _document_edits(page: pages.Page, lines: _Lines, text: str, start: int,
             edits.append(Edit(begin, end, view.restore(edit.new, edit.start, edit.end),
                               lines.line_of(begin)))
     except pages.PageError as exc:
-        offset = base + view.source_offset_of_line(exc.line)
-        raise pages.PageError(page.path, lines.line_of(offset), exc.reason) from None
+        pages.raise_all([pages.PageError(page.path, lines.line_of(
+            base + view.source_offset_of_line(e.line)), e.reason)
+            for e in getattr(exc, "errors", [exc])])
     except shortcodes.ShortcodeError as exc:
         raise pages.PageError(page.path, lines.line_of(base + exc.offset), exc.reason) from None
     for call in view.calls:
@@ -1040,10 +1066,10 @@ def _scan(page: pages.Page, words: Sequence[str]) -> list[Edit]:
         raise pages.PageError(page.path, (deep.map[0] if deep.map else 0) + 1,
                               f"Markdown nested {pages.MAX_NESTING} levels deep: the "
                               "sanitiser cannot see inside it; flatten it")
-    if words:
-        _check_code_for_shortcodes(page, tokens, words)
+    errors = _check_code_for_shortcodes(page, tokens, words) if words else []
     if "{" in page.text:
-        _check_markdown_attributes(page, tokens)
+        errors += _check_markdown_attributes(page, tokens)
+    pages.raise_all(errors)
     lines = _Lines(page)
     edits: list[Edit] = []
     cursor: dict[int, int] = {}
