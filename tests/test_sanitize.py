@@ -490,9 +490,25 @@ def test_check_lists_each_place_and_fails(tmp_path: Path) -> None:
     before = page.read_bytes()
     proc = run_cli("sanitize", "--check", str(tmp_path))
     assert proc.returncode == 1
-    assert proc.stderr.splitlines()[:2] == [f"{page}:7: raw HTML is not clean",
-                                            f"{page}:9: raw HTML is not clean"]
+    assert proc.stderr.splitlines() == [
+        f"{page}:7: raw HTML is not clean: drops onclick",
+        f"{page}:9: raw HTML is not clean: closes <i>",
+        f"fix: twnotes sanitize {page}"]
     assert page.read_bytes() == before
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    ("<script>x</script><b onclick=x>b</b>", "<b>b</b>", "drops <script>, drops onclick"),
+    ("<table><tr><td>a</td></tr></table>",
+     "<table><tbody><tr><td>a</td></tr></tbody></table>", "adds <tbody>"),
+    ("<p>a & b</p>", "<p>a &amp; b</p>", "escapes &"),
+    ('<a href="javascript:x">z</a>', "<a>z</a>", "drops href"),
+    ('<a href="http://x">a</a>', '<a href="http://x" rel="noopener noreferrer">a</a>',
+     "adds rel"),
+    ("<p>a<!--[if IE]>x<![endif]--></p>", "<p>a</p>", "drops a comment"),
+])
+def test_check_says_what_would_change(old: str, new: str, said: str) -> None:
+    assert sanitize.describe_change(old, new) == said
 
 
 def test_in_place_rewrite_then_check_passes(tmp_path: Path) -> None:

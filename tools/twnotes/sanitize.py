@@ -17,7 +17,9 @@ import difflib
 import functools
 import html
 import re
+import shlex
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -569,10 +571,49 @@ class Result:
     original: str
     cleaned: str
     lines: tuple[int, ...]
+    # (line, what changes there), e.g. (12, "drops <script>, drops onclick").
+    changes: tuple[tuple[int, str], ...] = ()
 
     @property
     def changed(self) -> bool:
         return self.cleaned != self.original
+
+
+_TAG_NAME_RE: Final = re.compile(r"<(/?)([A-Za-z][\w-]*)")
+_ATTR_NAME_RE: Final = re.compile(r"""[\s/"']([^\s"'>/=]+)(?=\s*=|[\s/>])""")
+_IN_TAG_RE: Final = re.compile(r"<[A-Za-z][^<>]*>?")  # a start tag, to read its attributes
+_QUOTED_RE: Final = re.compile(r""""[^"]*"|'[^']*'""")
+
+
+def describe_change(old: str, new: str) -> str:
+    """What cleaning did to a piece of raw HTML, in a few words: `drops <script>, adds
+    <tbody>, escapes &`. A summary for the maintainer; --diff shows the bytes."""
+    def tags(text: str, end: str = "") -> Counter[str]:
+        return Counter(m.group(2).lower() for m in _TAG_NAME_RE.finditer(text)
+                       if m.group(1) == end)
+
+    def attrs(text: str) -> Counter[str]:
+        return Counter(a.lower() for tag in _IN_TAG_RE.findall(text)
+                       for a in _ATTR_NAME_RE.findall(_QUOTED_RE.sub('""', re.sub(
+                           r"^<[\w-]+", " ", tag))))
+
+    words: list[str] = []
+    old_tags, new_tags = tags(old), tags(new)
+    words += [f"drops <{t}>" for t in sorted(old_tags - new_tags)]
+    words += [f"adds <{t}>" for t in sorted(new_tags - old_tags) if t != "div" or not (
+        new.startswith("<div>") and not old.lstrip().lower().startswith("<div"))]
+    if "<div>" in new and not old_tags["div"] and new_tags["div"]:
+        words.append("wraps it in <div> (an HTML block must start with a block tag)")
+    words += [f"closes <{t}>" for t in sorted(tags(new, "/") - tags(old, "/") - new_tags)]
+    words += [f"drops {a}" for a in sorted(attrs(old) - attrs(new))]
+    words += [f"adds {a}" for a in sorted(attrs(new) - attrs(old))]
+    if old.count("<!--") > new.count("<!--"):
+        words.append("drops a comment")
+    escaped = [c for c, ref in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+               if new.count(ref) > old.count(ref)]
+    if escaped:
+        words.append("escapes " + " ".join(escaped))
+    return ", ".join(words) or "rewrites the HTML in its clean form (quotes, case, end tags)"
 
 
 class _Lines:
@@ -1097,12 +1138,16 @@ def sanitize_page(page: pages.Page) -> Result:
     """The page with clean raw HTML; rewrites until nothing changes, a few rounds at most."""
     current = page
     changed_lines: list[int] = []
+    changes: list[tuple[int, str]] = []
     for _ in range(MAX_ROUNDS + 1):
         edits = find_edits(current)
         if not edits:
-            return Result(page.path, page.text, current.text, tuple(sorted(set(changed_lines))))
+            return Result(page.path, page.text, current.text, tuple(sorted(set(changed_lines))),
+                          tuple(changes))
         if current is page:
             changed_lines.extend(e.line for e in edits)
+            changes.extend((e.line, describe_change(page.text[e.start:e.end], e.new))
+                           for e in edits)
         current = dataclasses.replace(current, text=apply_edits(current.text, edits))
     raise pages.PageError(page.path, changed_lines[0] if changed_lines else 1,
                           "raw HTML does not settle into a clean form; edit it by hand")
@@ -1154,6 +1199,7 @@ def run(paths: Sequence[Path], *, check: bool, diff: bool, jobs: int,
     """`twnotes sanitize`: 0 clean or rewritten, 1 (--check) would change, 2 bad input."""
     bad = would_change = 0
     write = not (check or diff)
+    fix: list[str] = []
     for outcome in sanitize_paths(paths, write, jobs):
         if isinstance(outcome, pages.Skipped):
             print(f"{outcome.path}: {outcome.reason}", file=err)
@@ -1167,14 +1213,18 @@ def run(paths: Sequence[Path], *, check: bool, diff: bool, jobs: int,
         if result is None or not result.changed:
             continue
         verb = "raw HTML rewritten" if write else "raw HTML is not clean"
-        for line in result.lines:
-            print(f"{outcome.path}:{line}: {verb}", file=err)
+        for line, what in result.changes:
+            print(f"{outcome.path}:{line}: {verb}: {what}", file=err)
+        if not write:
+            fix.append(str(outcome.path))
         if diff:
             out.writelines(difflib.unified_diff(
                 result.original.splitlines(keepends=True),
                 result.cleaned.splitlines(keepends=True),
                 fromfile=str(outcome.path), tofile=str(outcome.path)))
         would_change += 1
+    if fix and check:
+        print(f"fix: twnotes sanitize {' '.join(shlex.quote(p) for p in fix)}", file=err)
     if bad:
         return 2
     return 1 if check and would_change else 0
