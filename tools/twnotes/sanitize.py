@@ -604,7 +604,8 @@ def describe_change(old: str, new: str) -> str:
         new.startswith("<div>") and not old.lstrip().lower().startswith("<div"))]
     if "<div>" in new and not old_tags["div"] and new_tags["div"]:
         words.append("wraps it in <div> (an HTML block must start with a block tag)")
-    words += [f"closes <{t}>" for t in sorted(tags(new, "/") - tags(old, "/") - new_tags)]
+    words += [f"closes <{t}>" for t in sorted(
+        tags(new, "/") - tags(old, "/") - (new_tags - old_tags))]
     words += [f"drops {a}" for a in sorted(attrs(old) - attrs(new))]
     words += [f"adds {a}" for a in sorted(attrs(new) - attrs(old))]
     if old.count("<!--") > new.count("<!--"):
