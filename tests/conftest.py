@@ -45,7 +45,7 @@ class BuiltSite:
         return path.read_text(encoding="utf-8")
 
 
-def build_site(dest: Path, *extra: str, source: Path = ROOT) -> BuiltSite:
+def build_site(dest: Path, *extra: str, source: Path = ROOT, minify: bool = True) -> BuiltSite:
     """Build the site like `make build` does, into dest; fail the test on a non-zero exit."""
     # config.toml enables git info; a fixture site outside any git checkout turns it
     # off the way the Makefile does, or Hugo would fail with "not a git repository".
@@ -57,7 +57,7 @@ def build_site(dest: Path, *extra: str, source: Path = ROOT) -> BuiltSite:
     proc = subprocess.run(
         [str(hugo_binary()), "--source", str(source), "--destination", str(dest),
          # No --quiet: it hides WARN and ERROR lines too, and the tests read them.
-         "--minify", "--logLevel", "warn", "--cleanDestinationDir",
+         *(["--minify"] if minify else []), "--logLevel", "warn", "--cleanDestinationDir",
          "--cacheDir", str(dest.parent / "hugo-cache"), *extra],
         capture_output=True, text=True, timeout=300, check=False, env=env,
     )

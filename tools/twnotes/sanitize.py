@@ -915,8 +915,11 @@ def _escaped_piece(piece: str) -> str:
 
 def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
                   cursor: dict[int, int], in_table: bool) -> list[Edit]:
+    # (A plugin's own html_inline tokens, such as a task list's checkbox, carry no offset:
+    # they are not in the source.)
     pieces = [_Piece(int(child.meta["offset"]), child.content)
-              for child in token.children or [] if child.type == "html_inline"]
+              for child in token.children or []
+              if child.type == "html_inline" and "offset" in child.meta]
     if not pieces:
         return []
     content = token.content
@@ -1070,34 +1073,53 @@ def find_edits(page: pages.Page) -> list[Edit]:
 
 def _document_edits(page: pages.Page, lines: _Lines, text: str, start: int,
                     base: int) -> list[Edit]:
-    """Edits for `text`, which stands at file offset `base` (the page, or an inner text)."""
+    """Edits for `text`, which stands at file offset `base` (the page, or an inner text).
+
+    An edit of the outer document that covers a call (raw HTML around a shortcode) writes
+    the call back with its inner text already cleaned; the inner text's own edits stand
+    alone only for calls no outer edit covers.
+    """
     try:
         view = shortcodes.view(text, start, page.settings.shortcode_dirs)
     except shortcodes.ShortcodeError as exc:
         raise pages.PageError(page.path, lines.line_of(base + exc.offset), exc.reason) from None
+    inner_edits = [_inner_edits(page, lines, text, call, base) for call in view.calls]
+    calls = [apply_edits(text[c.start:c.end], [dataclasses.replace(
+        e, start=e.start - base - c.start, end=e.end - base - c.start) for e in edits])
+        for c, edits in zip(view.calls, inner_edits, strict=True)]
     doc = (dataclasses.replace(page, text=view.text) if base == 0
            else pages.Page(page.path, view.text, 0))
+    covered: set[int] = set()
+    edits: list[Edit] = []
     try:
-        found = _scan(doc, [view.placeholder(i) for i in range(len(view.calls))])
-        edits = []
-        for edit in found:
+        for edit in _scan(doc, [view.placeholder(i) for i in range(len(view.calls))]):
             begin = base + view.to_source(edit.start)
             end = base + view.to_source(edit.end, end=True)
-            edits.append(Edit(begin, end, view.restore(edit.new, edit.start, edit.end),
+            edits.append(Edit(begin, end, view.restore(edit.new, edit.start, edit.end, calls),
                               lines.line_of(begin)))
+            covered.update(view.covered(edit.start, edit.end))
     except pages.PageError as exc:
         pages.raise_all([pages.PageError(page.path, lines.line_of(
             base + view.source_offset_of_line(e.line)), e.reason)
             for e in getattr(exc, "errors", [exc])])
     except shortcodes.ShortcodeError as exc:
         raise pages.PageError(page.path, lines.line_of(base + exc.offset), exc.reason) from None
-    for call in view.calls:
-        if call.inner is not None:
-            inner = text[call.inner[0]:call.inner[1]]
-            lead = len(inner) - len(inner.lstrip())
-            edits += _document_edits(page, lines, inner.strip(), 0,
-                                     base + call.inner[0] + lead)
+    for index, own in enumerate(inner_edits):
+        if index not in covered:
+            edits += own
     return edits
+
+
+def _inner_edits(page: pages.Page, lines: _Lines, text: str, call: shortcodes.Call,
+                 base: int) -> list[Edit]:
+    """Edits of a call's inner text, declared Markdown: a document of its own, trimmed as
+    the shortcode trims it (file offsets)."""
+    if call.inner is None:
+        return []
+    inner = text[call.inner[0]:call.inner[1]]
+    lead = len(inner) - len(inner.lstrip())
+    return sorted(_document_edits(page, lines, inner.strip(), 0, base + call.inner[0] + lead),
+                  key=lambda e: e.start)
 
 
 def _scan(page: pages.Page, words: Sequence[str]) -> list[Edit]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -163,16 +163,20 @@ class View:
         except ShortcodeError as exc:
             return exc.offset
 
-    def restore(self, new: str, start: int, end: int) -> str:
-        """`new` (replacing text[start:end]) with each placeholder back to its call."""
-        for index, (s, e) in enumerate(self.spans):
-            if start <= s and e <= end:
+    def covered(self, start: int, end: int) -> list[int]:
+        """The calls whose placeholders lie within text[start:end]."""
+        return [i for i, (s, e) in enumerate(self.spans) if start <= s and e <= end]
+
+    def restore(self, new: str, start: int, end: int, calls: Sequence[str]) -> str:
+        """`new` (replacing text[start:end]) with each placeholder back to its call, written
+        as `calls` gives it (the call as it is, or with its inner text cleaned)."""
+        for index in self.covered(start, end):
                 word = self.placeholder(index)
                 call = self.calls[index]
                 if new.count(word) != 1:
                     raise ShortcodeError(call.start, f"{{{{< {call.name} >}}}} stands inside "
                                          "raw HTML that the sanitiser removes; move it out")
-                new = new.replace(word, self.source[call.start:call.end])
+                new = new.replace(word, calls[index])
         return new
 
 
