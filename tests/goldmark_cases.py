@@ -40,7 +40,8 @@ EXTENSIONS: dict[str, str] = {
     "cjk": "中文<b>foo</b>中文\n中文 *foo* 中文\n",
     "autolink": "<https://example.com/foo> <foo@example.com>\n",
     "details": "<details><summary>foo</summary>\n\n*foo*\n\n</details>\n",
-    "details-nested": "<details>\n<summary>s</summary>\n\n- <b>foo</b>\n\n<div>foo</div>\n\n</details>\n",
+    "details-nested": ("<details>\n<summary>s</summary>\n\n- <b>foo</b>\n\n<div>foo</div>\n\n"
+                       "</details>\n"),
     "table-split": "<table>\n<tr><td>foo</td></tr>\n\n<tr><td>foo</td></tr>\n</table>\n",
     "more-divider": "intro foo\n\n<!--more-->\n\nrest <b>foo</b>\n",
     "comment-lists": "- foo\n\n<!-- foo -->\n\n- foo\n",
@@ -49,7 +50,8 @@ EXTENSIONS: dict[str, str] = {
     "shortcode-inline": "a {{< supplement >}}<b>foo</b>{{< /supplement >}} b\n",
     "shortcode-indented": "{{< supplement >}}\n\n    <div>foo</div>\n\n{{< /supplement >}}\n",
     "shortcode-in-list": "- item\n\n  {{< supplement >}}\n  <p>foo</p>\n  {{< /supplement >}}\n",
-    "shortcode-in-html": "<div>\n{{< supplement >}}<i>foo</i>{{< /supplement >}}\n<b>foo</b>\n</div>\n",
+    "shortcode-in-html": ("<div>\n{{< supplement >}}<i>foo</i>{{< /supplement >}}\n<b>foo</b>\n"
+                          "</div>\n"),
     "shortcode-nested-md": "{{< supplement >}}\n- <b>foo</b>\n\n> foo\n{{< /supplement >}}\n",
     "raw-html-link": '<a href="/url">foo</a> [foo](/url "foo") ![foo](/url)\n',
     "reference-links": "[foo][bar]\n\n[bar]: /url \"<b>foo</b>\"\n",
