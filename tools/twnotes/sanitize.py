@@ -755,6 +755,8 @@ def _joint_group(page: pages.Page, lines: _Lines, blocks: Sequence[_Block],
     when the first block is complete on its own or no later block completes it.
     """
     first = blocks[index]
+    if clean_fragment(first.fragment) == first.fragment:  # clean, so complete (the common case)
+        return None
     taken = "".join(b.fragment for b in blocks[index:index + _JOINT_LIMIT])
     marks = _markers([_Piece(0, taken)] * (_JOINT_LIMIT + 1))
     if _leaves_open(first.fragment, marks[-1]) is not True:
