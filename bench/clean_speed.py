@@ -7,7 +7,8 @@ cleaners round by round and counts CPU time of this process, so other work on th
 moves every figure alike; the medians over rounds are shown.
 
 `--baseline REV` adds the sanitiser as it was at git revision REV (loaded from
-`git show REV:tools/twnotes/sanitize.py`), for before/after figures in one run.
+`git show REV:tools/twnotes/sanitize.py`), for before/after figures in one run; only
+revisions before the sanitiser became a package (tools/twnotes/sanitize/) have that file.
 """
 
 from __future__ import annotations

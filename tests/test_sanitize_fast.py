@@ -24,16 +24,9 @@ from test_sanitize import corpus
 from test_sanitize_properties import FRAGMENTS
 
 from twnotes import policy
-from twnotes.sanitize import (
-    VOID,
-    _already_clean,
-    _clean_uncached,
-    _emit,
-    _escape_attr,
-    _escape_text,
-    _parse,
-    _wrap_strays,
-)
+from twnotes.sanitize.fast import _already_clean
+from twnotes.sanitize.fragment import _clean_uncached, _emit, _escape_attr, _escape_text
+from twnotes.sanitize.html5 import VOID, _parse, _wrap_strays
 
 
 def full_path(fragment: str, inline: bool) -> str:

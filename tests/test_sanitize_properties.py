@@ -8,7 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from twnotes import pages, policy
-from twnotes.sanitize import _emit, _parse, _text_only, clean_fragment, sanitize_text
+from twnotes.sanitize import clean_fragment, sanitize_text
+from twnotes.sanitize.fragment import _emit
+from twnotes.sanitize.html5 import _parse, _text_only
 
 TAGS = [*sorted(policy.BLOCK_TAGS), "x-custom", "font", "center", "form", "select", "svg",
         "math", "script", "style", "textarea", "noscript", "template", "iframe", "table", "li"]

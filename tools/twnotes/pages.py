@@ -195,15 +195,24 @@ def too_deep(tokens_: Iterable[Token]) -> Token | None:
     return next((t for t in tokens_ if t.level >= MAX_NESTING - 1), None)
 
 
-def markdown(settings: markup.Markup | None = None) -> MarkdownIt:
-    """A parser that sees raw HTML and code where Hugo's goldmark does (markup.parser)."""
-    return markup.parser(settings or markup.Markup())
+def markdown(settings: markup.Markup | None = None, text: str | None = None) -> MarkdownIt:
+    """A parser that sees raw HTML and code where Hugo's goldmark does (markup.parser).
+
+    Given the text it will parse, the parser leaves out the extensions that cannot fire
+    in it (a footnote needs `[^`, a definition a line starting with `:` or `~`): the
+    same tokens, without the plugins' cost on every line.
+    """
+    settings = settings or markup.Markup()
+    if text is not None:
+        settings = markup.narrowed(settings, text)
+    return markup.parser(settings)
 
 
 def tokens(page: Page, text: str | None = None) -> list[Token]:
     """Block tokens of the page (or of `text`, a view of it with the same lines);
     `token.map` holds 0-based file line ranges."""
-    return markdown(page.settings).parse(page.markdown_source() if text is None else text)
+    source = page.markdown_source() if text is None else text
+    return markdown(page.settings, source).parse(source)
 
 
 def walk(tokens_: Iterable[Token]) -> Iterator[Token]:

@@ -1,0 +1,149 @@
+"""Cleaning one HTML fragment against the policy: parse as a browser does, serialise what
+the allow-list keeps, check that the result parses back to the same tree."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+from bs4.element import Comment, NavigableString, PageElement, Tag
+
+from twnotes import policy
+from twnotes.sanitize.fast import _already_clean
+from twnotes.sanitize.html5 import (
+    _BLANK_LINE_RE,
+    MAX_DEPTH,
+    NEWLINE_EATERS,
+    VOID,
+    XHTML_NS,
+    _parse,
+    _text_only,
+)
+
+MAX_ROUNDS: Final = 3
+# A processing instruction: the browser reads `<?` as a comment that ends at the first
+# `>`, so `<?php if ($a > 1) ?>` would leave ` 1) ?>` as text; it goes whole.
+_PI_RE: Final = re.compile(r"<\?.*?\?>", re.DOTALL)
+
+def _escape_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_attr(value: str) -> str:
+    return (_escape_text(value).replace('"', "&quot;").replace("\n", "&#10;")
+            .replace("\t", "&#9;"))
+
+
+def _clean_attrs(tag: Tag) -> list[tuple[str, str]]:
+    return policy.clean_attrs(tag.name, (
+        (key, raw if isinstance(raw, str) else " ".join(raw)) for key, raw in tag.attrs.items()))
+
+
+def _emit(nodes: Iterable[PageElement], *, inline: bool, clean: bool, source: str = "") -> str:
+    """Serialise nodes; with `clean`, apply the policy on the way (one pass, no recursion).
+
+    Without `clean` everything is written as parsed: that is the round-trip check. A
+    comment is kept when it is safe (policy.is_safe_comment) and was written as one in
+    `source`: what the parser turns into a comment (`<!x>`, `</ x>`) is dropped.
+    """
+    allowed = policy.INLINE_TAGS if inline else policy.BLOCK_TAGS
+    out: list[str] = []
+    # Work items: a node with its depth, or a closing tag already rendered.
+    stack: list[tuple[PageElement, int] | str] = [(n, 1) for n in reversed(list(nodes))]
+    after_newline_eater = False
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            after_newline_eater = False
+            continue
+        node, depth = item
+        if isinstance(node, NavigableString):
+            if type(node) is not NavigableString:  # comment, CDATA, doctype, PI
+                if not clean or (type(node) is Comment and policy.is_safe_comment(node)
+                                 and f"<!--{node}-->" in source):
+                    out.append(f"<!--{node}-->")
+                    after_newline_eater = False
+                continue
+            text = str(node)
+            if after_newline_eater and text.startswith("\n"):
+                out.append("\n")
+            if text:
+                out.append(_escape_text(text))
+                after_newline_eater = False
+            continue
+        if not isinstance(node, Tag):
+            continue
+        name = node.name
+        children = list(node.contents)
+        if clean:
+            if node.namespace not in (None, XHTML_NS) or name in policy.DROP_WHOLE:
+                continue
+            if name not in allowed or depth > MAX_DEPTH:
+                stack.extend((child, depth) for child in reversed(children))
+                continue
+            attrs = _clean_attrs(node) if node.attrs else []
+        else:
+            if node.namespace not in (None, XHTML_NS):
+                name = f"{node.prefix or 'ns'}:{name}"
+            attrs = [(k, v if isinstance(v, str) else " ".join(v))
+                     for k, v in node.attrs.items()]
+        rendered = "".join(f' {k}="{_escape_attr(v)}"' for k, v in attrs)
+        out.append(f"<{name}{rendered}>")
+        after_newline_eater = name in NEWLINE_EATERS
+        if name in VOID:
+            continue
+        stack.append(f"</{name}>")
+        stack.extend((child, depth + 1) for child in reversed(children))
+    # A blank line would end an HTML block in Markdown: keep the newline as a reference.
+    return _BLANK_LINE_RE.sub("&#10;", "".join(out))
+
+
+# Notes repeat their fragments (the same table, the same link), and every rewritten page
+# is checked again, so results are kept: each clean output is also known to be its own
+# clean form (the round-trip check below, and the idempotence property test).
+_CACHE: dict[tuple[str, bool], str] = {}
+_CACHE_LIMIT: Final = 20_000
+
+
+def clean_fragment(fragment: str, *, inline: bool = False) -> str:
+    """The fragment with everything outside the allow-list removed, well formed.
+
+    The result parses back (html5lib, same context) to exactly the tree it was written
+    from, which is what defeats mutation XSS, and cleaning it again changes nothing.
+    """
+    key = (fragment, inline)
+    cached = _CACHE.get(key)
+    if cached is None:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        cached = _CACHE[key] = _clean_uncached(fragment, inline)
+        _CACHE[(cached, inline)] = cached
+    return cached
+
+
+def clean_fragment_uncached(fragment: str, *, inline: bool = False) -> str:
+    """clean_fragment without the cache (benchmarks time the cleaning itself)."""
+    return _clean_uncached(fragment, inline)
+
+
+
+def _clean_uncached(fragment: str, inline: bool, *, fast: bool = True) -> str:
+    """Clean by parsing; `fast=False` never takes the already-clean shortcut (tests)."""
+    if fast and _already_clean(fragment, inline):
+        return fragment
+    current = _PI_RE.sub("", fragment) if "<?" in fragment else fragment
+    for _ in range(MAX_ROUNDS):
+        cleaned = _emit(_parse(current, inline), inline=inline, clean=True, source=current)
+        if cleaned == current:
+            return cleaned
+        # The round trip: what we write must parse back to what we wrote. Output that
+        # passes _already_clean does (that check implies it), without a second parse.
+        if ((fast and _already_clean(cleaned, inline))
+                or _emit(_parse(cleaned, inline), inline=inline, clean=False) == cleaned):
+            return cleaned
+        current = cleaned
+    # Still not stable: keep only the text, which is always stable.
+    text = _text_only(_parse(current, inline))
+    return _BLANK_LINE_RE.sub("&#10;", _escape_text(text))
