@@ -31,6 +31,7 @@ EXTENSIONS: dict[str, str] = {
     "closing-attrs": "</ span x>\n*foo* <b>foo</b>\n",
     "meta-block": "para\n<meta name=foo>\n<b>foo</b>\n",
     "table": "| a | b |\n|---|---|\n| <b>foo</b> | `foo` |\n| x \\| <i>foo</i> | y |\n",
+    "table-aligned": "| l | c | r |\n|:--|:-:|--:|\n| <b>foo</b> | foo | `foo` |\n",
     "strikethrough": "~~<b>foo</b>~~ and ~<i>foo</i>~\n",
     "linkify": "www.example.com/foo and https://example.com/<b>foo</b>\n",
     "typographer": "\"<b>foo</b>\" -- 'x' ... <<foo>>\n",

@@ -643,3 +643,31 @@ def test_an_unterminated_tag_keeps_the_text_after_it() -> None:
 def test_a_processing_instruction_leaves_no_junk_text(body: str) -> None:
     cleaned = sanitize_text(FRONT + "\n" + body).cleaned
     assert "1)" not in cleaned and "?" not in cleaned and "php" not in cleaned
+
+
+# ------------------------------------------------------------ goldmark's output (rendered=True)
+
+FOOTNOTES = ('<p>x<sup id="fnref:1"><a href="#fn:1" class="footnote-ref" role="doc-noteref">1'
+             '</a></sup></p><div class="footnotes" role="doc-endnotes"><ol><li id="fn:1">n'
+             '</li></ol></div>')
+
+
+@pytest.mark.parametrize("fragment", [
+    FOOTNOTES, '<p class="note">a</p>', '<h2 id="intro" class="a b">t</h2>',
+    '<table><tbody><tr><td style="text-align:right">1</td></tr></tbody></table>',
+])
+def test_markdown_output_is_clean_as_rendered_but_not_as_raw_html(fragment: str) -> None:
+    assert clean_fragment(fragment, rendered=True) == fragment
+    assert clean_fragment(fragment) != fragment
+
+
+@pytest.mark.parametrize(("fragment", "cleaned"), [
+    ('<p class="tw-toc x">a</p>', "<p>a</p>"),
+    ('<p id="main">a</p>', '<p id="user-content-main">a</p>'),
+    ('<a href="#x" role="button">a</a>', '<a href="#x">a</a>'),
+    ('<td style="color:red">1</td>', "1"),
+    ('<p style="text-align:left" onclick=x>a</p>', "<p>a</p>"),
+    ("<script>x()</script><img src=x onerror=y>", '<img src="x">'),
+])
+def test_rendered_output_keeps_only_markdowns_own_attributes(fragment: str, cleaned: str) -> None:
+    assert clean_fragment(fragment, rendered=True) == cleaned

@@ -138,25 +138,61 @@ def allowed_attrs(tag: str) -> frozenset[str]:
     return found if found is not None else GLOBAL_ATTRS | TAG_ATTRS.get(tag, frozenset())
 
 
-def clean_attrs(tag: str, attrs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+# What goldmark's own Markdown output carries in a note's region of the built page, beyond
+# what raw HTML may keep: classes (`{.name}` attribute lists, footnotes), the ARIA roles of
+# footnotes, the ids Markdown makes (`{#id}`, `fn:1`) as written, and table cell alignment.
+# `twnotes enforce` cleans the built regions with `rendered=True`; the source sanitiser,
+# which sees raw HTML only, never does.
+RENDERED_ROLES: Final = frozenset({"doc-noteref", "doc-endnotes", "doc-backlink"})
+_CLASS_RE: Final = re.compile(r"[A-Za-z_][\w-]*")
+_ALIGN_RE: Final = re.compile(r"text-align:\s*(?:left|right|center);?")
+
+
+def is_layout_class(value: str) -> bool:
+    """A class of the layouts' own (`tw-…`): the site's CSS and script key on them."""
+    return value.lower().startswith("tw-")
+
+
+def _rendered_value(tag: str, key: str, value: str) -> str | None:
+    """The value a rendered-only attribute keeps (None: it goes)."""
+    if key == "class":
+        names = value.split()
+        ok = names and all(_CLASS_RE.fullmatch(n) and not is_layout_class(n) for n in names)
+        return " ".join(names) if ok else None
+    if key == "role":
+        return value if value in RENDERED_ROLES else None
+    if key == "style" and tag in ("td", "th"):
+        return value if _ALIGN_RE.fullmatch(value.strip()) else None
+    return None
+
+
+def clean_attrs(tag: str, attrs: Iterable[tuple[str, str]], *, rendered: bool = False,
+                ) -> list[tuple[str, str]]:
     """The attributes (decoded, in source order) an allowed `tag` keeps, and their values.
 
-    Disallowed names and unsafe URLs go; ids and names get the prefix; any source `rel`
-    goes, and an external link gets ours, last. The tree path and the already-clean check
-    both call this, so they cannot disagree on what clean attributes are.
+    Disallowed names and unsafe URLs go; ids and names get the prefix (`rendered`: only
+    those that take a layout id); any source `rel` goes, and an external link gets ours,
+    last. The tree path and the already-clean check both call this, so they cannot
+    disagree on what clean attributes are.
     """
     allowed = allowed_attrs(tag)
     kept: list[tuple[str, str]] = []
     href: str | None = None
     for key, value in attrs:
-        if key not in allowed or key == "rel":
+        if key == "rel":
+            continue
+        if key not in allowed:
+            extra = _rendered_value(tag, key, value) if rendered else None
+            if extra is not None:
+                kept.append((key, extra))
             continue
         if key in URL_ATTRS and not is_safe_url(value, image=tag == "img"):
             continue
         if key in ("id", "name"):
             if not value.strip():
                 continue
-            value = prefixed_id(value)
+            value = (value.strip() if rendered and not is_layout_id(value)
+                     else prefixed_id(value))
         if key == "href":
             href = value
         kept.append((key, value))

@@ -51,7 +51,8 @@ _ATTR_ITEM_RE: Final = re.compile(
 MARKDOWN_ATTRS: Final = ("Markdown attribute {item} is not allowed: only {{#id}} and {{.class}} "
                          "are (style, handlers and other keys go past the sanitiser; use raw "
                          "HTML, which is cleaned)")
-LAYOUT_ID: Final = "Markdown attribute {item} takes an id of the layout's own; choose another"
+LAYOUT_ID: Final = ("Markdown attribute {item} takes an id or class of the layout's own; "
+                    "choose another")
 
 
 def _attribute_problems(inside: str) -> list[str]:
@@ -60,7 +61,8 @@ def _attribute_problems(inside: str) -> list[str]:
     for item in _ATTR_ITEM_RE.finditer(inside):
         if item.group("other"):
             problems.append(MARKDOWN_ATTRS.format(item=repr(item.group())))
-        elif item.group("id") and policy.is_layout_id(item.group("id")):
+        elif (item.group("id") and policy.is_layout_id(item.group("id"))) or (
+                item.group("cls") and policy.is_layout_class(item.group("cls"))):
             problems.append(LAYOUT_ID.format(item=repr(item.group())))
     return problems
 

@@ -58,7 +58,7 @@ _FORMATTING: Final = frozenset({"a", "b", "code", "em", "i", "s", "small", "stro
 _FAST_DEPTH: Final = 64
 
 
-def _already_clean(fragment: str, inline: bool) -> bool:
+def _already_clean(fragment: str, inline: bool, rendered: bool = False) -> bool:
     """True only if cleaning `fragment` would return it unchanged (see the section note).
 
     Rules that keep html5lib's tree the one the tags spell (its "in body" and table
@@ -122,7 +122,7 @@ def _already_clean(fragment: str, inline: bool) -> bool:
                 attrs = [(key, _ATTR_REF_RE.sub(lambda r: _ATTR_REFS[r.group()], value))
                          for key, value in _CANON_ATTR_RE.findall(raw)]
                 if (len({key for key, _ in attrs}) != len(attrs)
-                        or policy.clean_attrs(name, attrs) != attrs):
+                        or policy.clean_attrs(name, attrs, rendered=rendered) != attrs):
                     return False
             if name not in VOID:
                 stack.append(name)

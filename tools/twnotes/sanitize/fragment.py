@@ -35,12 +35,14 @@ def _escape_attr(value: str) -> str:
             .replace("\t", "&#9;"))
 
 
-def _clean_attrs(tag: Tag) -> list[tuple[str, str]]:
+def _clean_attrs(tag: Tag, rendered: bool) -> list[tuple[str, str]]:
     return policy.clean_attrs(tag.name, (
-        (key, raw if isinstance(raw, str) else " ".join(raw)) for key, raw in tag.attrs.items()))
+        (key, raw if isinstance(raw, str) else " ".join(raw)) for key, raw in tag.attrs.items()),
+        rendered=rendered)
 
 
-def _emit(nodes: Iterable[PageElement], *, inline: bool, clean: bool, source: str = "") -> str:
+def _emit(nodes: Iterable[PageElement], *, inline: bool, clean: bool, source: str = "",
+          rendered: bool = False) -> str:
     """Serialise nodes; with `clean`, apply the policy on the way (one pass, no recursion).
 
     Without `clean` everything is written as parsed: that is the round-trip check. A
@@ -83,14 +85,14 @@ def _emit(nodes: Iterable[PageElement], *, inline: bool, clean: bool, source: st
             if name not in allowed or depth > MAX_DEPTH:
                 stack.extend((child, depth) for child in reversed(children))
                 continue
-            attrs = _clean_attrs(node) if node.attrs else []
+            attrs = _clean_attrs(node, rendered) if node.attrs else []
         else:
             if node.namespace not in (None, XHTML_NS):
                 name = f"{node.prefix or 'ns'}:{name}"
             attrs = [(k, v if isinstance(v, str) else " ".join(v))
                      for k, v in node.attrs.items()]
-        rendered = "".join(f' {k}="{_escape_attr(v)}"' for k, v in attrs)
-        out.append(f"<{name}{rendered}>")
+        written = "".join(f' {k}="{_escape_attr(v)}"' for k, v in attrs)
+        out.append(f"<{name}{written}>")
         after_newline_eater = name in NEWLINE_EATERS
         if name in VOID:
             continue
@@ -103,23 +105,25 @@ def _emit(nodes: Iterable[PageElement], *, inline: bool, clean: bool, source: st
 # Notes repeat their fragments (the same table, the same link), and every rewritten page
 # is checked again, so results are kept: each clean output is also known to be its own
 # clean form (the round-trip check below, and the idempotence property test).
-_CACHE: dict[tuple[str, bool], str] = {}
+_CACHE: dict[tuple[str, bool, bool], str] = {}
 _CACHE_LIMIT: Final = 20_000
 
 
-def clean_fragment(fragment: str, *, inline: bool = False) -> str:
+def clean_fragment(fragment: str, *, inline: bool = False, rendered: bool = False) -> str:
     """The fragment with everything outside the allow-list removed, well formed.
 
     The result parses back (html5lib, same context) to exactly the tree it was written
     from, which is what defeats mutation XSS, and cleaning it again changes nothing.
+    `rendered`: the fragment is goldmark's output for a note (a region of the built page),
+    which may also carry Markdown's own attributes (policy.clean_attrs).
     """
-    key = (fragment, inline)
+    key = (fragment, inline, rendered)
     cached = _CACHE.get(key)
     if cached is None:
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
-        cached = _CACHE[key] = _clean_uncached(fragment, inline)
-        _CACHE[(cached, inline)] = cached
+        cached = _CACHE[key] = _clean_uncached(fragment, inline, rendered=rendered)
+        _CACHE[(cached, inline, rendered)] = cached
     return cached
 
 
@@ -129,18 +133,20 @@ def clean_fragment_uncached(fragment: str, *, inline: bool = False) -> str:
 
 
 
-def _clean_uncached(fragment: str, inline: bool, *, fast: bool = True) -> str:
+def _clean_uncached(fragment: str, inline: bool, *, fast: bool = True,
+                    rendered: bool = False) -> str:
     """Clean by parsing; `fast=False` never takes the already-clean shortcut (tests)."""
-    if fast and _already_clean(fragment, inline):
+    if fast and _already_clean(fragment, inline, rendered):
         return fragment
     current = _PI_RE.sub("", fragment) if "<?" in fragment else fragment
     for _ in range(MAX_ROUNDS):
-        cleaned = _emit(_parse(current, inline), inline=inline, clean=True, source=current)
+        cleaned = _emit(_parse(current, inline), inline=inline, clean=True, source=current,
+                        rendered=rendered)
         if cleaned == current:
             return cleaned
         # The round trip: what we write must parse back to what we wrote. Output that
         # passes _already_clean does (that check implies it), without a second parse.
-        if ((fast and _already_clean(cleaned, inline))
+        if ((fast and _already_clean(cleaned, inline, rendered))
                 or _emit(_parse(cleaned, inline), inline=inline, clean=False) == cleaned):
             return cleaned
         current = cleaned
