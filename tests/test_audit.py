@@ -36,7 +36,8 @@ PLANTED = [
     ("notes/bad/index.html", "<a xlink:href> has a script URL"),
     # The payload that closes .tw-content and marks its script as a layout's (issue 11).
     ("notes/bad/index.html", "inline <script> not allowed by the page's Content-Security-Policy"),
-    ("notes/bad/index.html", "<script src> '/js/site.js' has no integrity matching the site's file"),
+    ("notes/bad/index.html",
+     "<script src> '/js/site.js' has no integrity matching the site's file"),
     ("notes/bad/index.html", "<script src> 'https://evil.example/x.js' is not a file of this site"),
     ("notes/bad/index.html", "<script src> '/js/missing.js' is not a file of this site"),
     ("notes/late/index.html", "no Content-Security-Policy <meta> as the first element of <head>"),
