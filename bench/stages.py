@@ -5,8 +5,8 @@ flagged), rewritten once, checked again clean (what CI sees on every push), then
 snippets are listed, run cold (`--no-cache`, which also writes the results JSON the
 code-block hook reads) and warm (a filled cache), and the site is built (with a region
 token, as `make build` does), enforced (each run on a fresh copy of that build, since
-enforcing removes the delimiters it reads), indexed and audited. Every stage's output is checked, so a broken stage fails the benchmark instead
-of timing an error.
+enforcing removes the delimiters it reads), indexed and audited. Every stage's output
+is checked, so a broken stage fails the benchmark instead of timing an error.
 """
 
 from __future__ import annotations
