@@ -50,12 +50,14 @@ class BuiltSite:
         return path.read_text(encoding="utf-8")
 
 
-def build_site(dest: Path, *extra: str, source: Path = ROOT, enforce: bool = True) -> BuiltSite:
-    """Build the site like `make build` does, into dest; fail the test on a non-zero exit.
+def build_site(dest: Path, *extra: str, source: Path = ROOT, delimit: bool = False,
+               enforce: bool = False) -> BuiltSite:
+    """Build the site into dest; fail the test on a non-zero exit.
 
-    With a fresh region token, then `twnotes enforce` (unless `enforce` is false): its exit
-    code and output are kept for the tests to judge, as a hostile fixture site makes it
-    report changes on purpose.
+    `enforce`: as `make build` does, with a fresh region token, then `twnotes enforce`,
+    whose exit code and output are kept for the tests to judge (a hostile fixture site
+    makes it report changes on purpose). `delimit`: with the token, not enforced (the
+    delimiters stay). Neither: a plain `hugo` build, what Hugo alone emits.
     """
     # config.toml enables git info; a fixture site outside any git checkout turns it
     # off the way the Makefile does, or Hugo would fail with "not a git repository".
@@ -63,9 +65,11 @@ def build_site(dest: Path, *extra: str, source: Path = ROOT, enforce: bool = Tru
         ["git", "-C", str(source), "rev-parse", "--is-inside-work-tree"],
         capture_output=True, check=False,
     ).returncode == 0
-    token = secrets.token_hex(16)
-    env = {**os.environ, "HUGO_ENABLEGITINFO": "true" if in_git else "false",
-           "HUGO_TW_REGION_TOKEN": token}
+    token = secrets.token_hex(16) if delimit or enforce else ""
+    env = {key: value for key, value in os.environ.items() if key != "HUGO_TW_REGION_TOKEN"}
+    env["HUGO_ENABLEGITINFO"] = "true" if in_git else "false"
+    if token:
+        env["HUGO_TW_REGION_TOKEN"] = token
     proc = subprocess.run(
         [str(hugo_binary()), "--source", str(source), "--destination", str(dest),
          # No --quiet: it hides WARN and ERROR lines too, and the tests read them.
@@ -105,7 +109,7 @@ def copy_site_sources(dest: Path, *, content: bool = True) -> Path:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
-    return build_site(tmp_path_factory.mktemp("site") / "public")
+    return build_site(tmp_path_factory.mktemp("site") / "public", enforce=True)
 
 
 CHROMIUM = Path("/usr/bin/chromium")

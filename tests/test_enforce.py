@@ -278,7 +278,7 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     work = tmp_path_factory.mktemp("hostile")
     source = copy_site_sources(work / "src")
     (source / "content" / "notes" / "hostile.md").write_text(HOSTILE, encoding="utf-8")
-    return build_site(work / "public", source=source)
+    return build_site(work / "public", source=source, enforce=True)
 
 
 def test_enforce_cleans_a_hostile_note_built_unsanitised(hostile_site: BuiltSite) -> None:
@@ -315,7 +315,7 @@ def test_no_delimiter_or_token_is_left_on_the_built_site(built_site: BuiltSite) 
 
 @pytest.fixture(scope="module")
 def unenforced_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
-    return build_site(tmp_path_factory.mktemp("unenforced") / "public", enforce=False)
+    return build_site(tmp_path_factory.mktemp("unenforced") / "public", delimit=True)
 
 
 def test_the_layouts_delimit_every_kind_of_region(unenforced_site: BuiltSite) -> None:

@@ -272,7 +272,7 @@ def _script_problem(node: _Node, hashes: frozenset[str], root: Path | None,
 
     Inline: the hash of its text must be a hash source of the page's policy (a copy of a
     layout script's text is that layout script again). External: a file of the site whose
-    digest is the one its `integrity` attribute names.
+    digest is the one its `integrity` attribute names (with `root`; see audit_html).
     """
     src = node.attributes.get("src")
     if src is None:
@@ -283,12 +283,15 @@ def _script_problem(node: _Node, hashes: frozenset[str], root: Path | None,
                 return None
         return (f"inline <script> not allowed by the page's Content-Security-Policy "
                 f"(sha256-{_digest('sha256', data)})")
-    file = _site_file(root, page, src) if root is not None else None
-    if file is None:
+    parts = urlsplit(src.strip())
+    file = None
+    if not (parts.scheme or parts.netloc) and root is not None:
+        file = _site_file(root, page, src)
+    if parts.scheme or parts.netloc or (root is not None and file is None):
         return f"<script src> {_short(src)!r} is not a file of this site"
     for spec in node.attributes.get("integrity", "").split():
         algorithm, _, value = spec.partition("-")
-        if algorithm in HASHES and _file_digest(file, algorithm) == value.split("?")[0]:
+        if algorithm in HASHES and (file is None or _file_digest(file, algorithm) == value):
             return None
     return f"<script src> {_short(src)!r} has no integrity matching the site's file"
 
@@ -296,8 +299,9 @@ def _script_problem(node: _Node, hashes: frozenset[str], root: Path | None,
 def audit_html(text: str, page: str, root: Path | None = None) -> list[Finding]:
     """Findings for one built page (its path relative to the site root names it).
 
-    `root` is the built site's folder, where external scripts are checked against their
-    integrity; without it no external script can be told to be the site's own.
+    `root` is the built site's folder, where an external script's file is read and checked
+    against its integrity; without it, a same-site script with an integrity attribute
+    passes (the browser refuses it if the bytes differ).
     """
     findings: list[Finding] = []
 

@@ -116,7 +116,9 @@ def find_regions(text: str, token: str, page: str) -> list[_Region]:
             stamp = mark.start()
         elif not closing:
             if stack and (stack[-1].kind == LAYOUT) == (kind == LAYOUT):
-                raise fail(f"{kind} region opened inside a {stack[-1].kind} region",
+                hint = (" (a shortcode expanded inside a code block?)" if kind == LAYOUT
+                        else "")
+                raise fail(f"{kind} region opened inside a {stack[-1].kind} region{hint}",
                            mark.start())
             region = _Region(kind, mark.start(), mark.end())
             (stack[-1].children if stack else top).append(region)
