@@ -257,9 +257,10 @@ def _same_tree(fragment: str, cleaned: str, inline: bool) -> bool:
     return _events(fragment + _PROBE, inline) == _events(cleaned + _PROBE, inline)
 
 
-# An `&` before a space, `<`, `&` or the end is a literal `&` in text and in attribute
-# values, which is where the clean form can have one; the minifier writes `&amp;` so.
-_BARE_AMP: Final = re.compile(r"&(?=[\s<&]|$)")
+# An `&` before a space, `<` or `&` is a literal `&` in text and in attribute values,
+# which is where the clean form can have one; the minifier writes `&amp;` so. (Not at the
+# end of a piece: what follows it on the page is not known here.)
+_BARE_AMP: Final = re.compile(r"&(?=[\s<&])")
 
 
 def _piece_is_clean(piece: str, inline: bool) -> bool:
