@@ -180,7 +180,8 @@ def _events(fragment: str, inline: bool) -> list[_Event]:
             events.append(("text", "".join(text)))
             text.clear()
         if kind in ("StartTag", "EmptyTag"):
-            attrs = tuple(sorted((name, value) for (_ns, name), value in token["data"].items()))
+            attrs = tuple(sorted((f"{ns}:{name}" if ns else name, value)
+                                 for (ns, name), value in token["data"].items()))
             events.append(("<", token["name"], attrs, token["namespace"] or ""))
             if kind == "EmptyTag":
                 events.append((">", token["name"]))
@@ -216,8 +217,8 @@ def _removed(before: Sequence[_Event], after: Sequence[_Event]) -> str:
     gone = _features(before) - _features(after)
     if not gone:
         return "rewrote the HTML structure (nothing removed)"
-    names = sorted(gone, key=lambda word: (not word.endswith("=\">") and "=" in word, word))
-    return "removed " + ", ".join(names)
+    # Elements first, then attributes and comments, each in name order.
+    return "removed " + ", ".join(sorted(gone, key=lambda word: (" " in word, word)))
 
 
 # Appended to both sides of a comparison: a fragment that ends inside a tag, a comment or
