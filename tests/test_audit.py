@@ -85,6 +85,16 @@ def test_a_layout_script_is_known_by_its_hash_not_by_a_mark() -> None:
     assert len(audit_body('<script data-tw-layout>alert(1)</script>')) == 1
 
 
+def test_a_page_of_the_site_must_carry_the_policy() -> None:
+    bare = "<!DOCTYPE html><title>t</title><p>x</p>"
+    assert audit.audit_html(bare, "p") == []
+    assert [f.reason for f in audit.audit_html(bare, "p", require_policy=True)] == [
+        audit.NO_POLICY]
+    # Without a policy no inline script is the layouts' own.
+    assert [f.reason[:40] for f in audit.audit_html(bare + "<script>x</script>", "p")] == [
+        "inline <script> not allowed by the page'"]
+
+
 def test_the_fooling_payload_is_a_finding() -> None:
     # Issue 11: close .tw-content, then a script marked the way layout scripts once were.
     reasons = audit_body('<div class="tw-content"><p>x</p></div>'

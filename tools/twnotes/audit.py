@@ -37,6 +37,7 @@ from twnotes import pages, policy
 
 CONTENT_CLASS: Final = "tw-content"
 CSP: Final = "content-security-policy"
+NO_POLICY: Final = "no Content-Security-Policy <meta> as the first element of <head>"
 # Hash sources a policy may name, and the hashlib name of each.
 HASHES: Final = {"sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
 # The only sources script-src may list: the site's own files, hashes, Pagefind's wasm.
@@ -216,7 +217,7 @@ def _policy(document: _Node) -> tuple[list[str], frozenset[str]]:
     first = next((c for c in head.childNodes if c.element), None) if head else None
     if (first is None or first.name != "meta"
             or first.attributes.get("http-equiv", "").strip().lower() != CSP):
-        return ["no Content-Security-Policy <meta> as the first element of <head>"], frozenset()
+        return [NO_POLICY], frozenset()
     directives: dict[str, list[str]] = {}
     for part in first.attributes.get("content", "").split(";"):
         words = part.split()
@@ -296,12 +297,15 @@ def _script_problem(node: _Node, hashes: frozenset[str], root: Path | None,
     return f"<script src> {_short(src)!r} has no integrity matching the site's file"
 
 
-def audit_html(text: str, page: str, root: Path | None = None) -> list[Finding]:
+def audit_html(text: str, page: str, root: Path | None = None, *,
+               require_policy: bool = False) -> list[Finding]:
     """Findings for one built page (its path relative to the site root names it).
 
     `root` is the built site's folder, where an external script's file is read and checked
     against its integrity; without it, a same-site script with an integrity attribute
-    passes (the browser refuses it if the bytes differ).
+    passes (the browser refuses it if the bytes differ). A page without a policy allows
+    no inline script; `require_policy` (every page of a built site) makes the missing
+    policy a finding of its own.
     """
     findings: list[Finding] = []
 
@@ -311,7 +315,8 @@ def audit_html(text: str, page: str, root: Path | None = None) -> list[Finding]:
     document = _parse(text)
     problems, hashes = _policy(document)
     for problem in problems:
-        found(problem)
+        if require_policy or problem != NO_POLICY:
+            found(problem)
     for node, in_content in _elements(document):
         name = node.name
         if name in _NAMED_CHECKS:
@@ -362,7 +367,8 @@ def _short(value: str) -> str:
 def audit_file(root: Path, path: Path) -> list[Finding]:
     """Findings for one file of the site (a worker's unit of work)."""
     page = path.relative_to(root).as_posix()
-    return audit_html(path.read_text(encoding="utf-8", errors="replace"), page, root)
+    return audit_html(path.read_text(encoding="utf-8", errors="replace"), page, root,
+                      require_policy=True)
 
 
 def site_pages(root: Path) -> list[Path]:
