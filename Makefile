@@ -50,9 +50,15 @@ serve: venv
 # (the Pages workflow passes the URL that actions/configure-pages reports).
 BASEURL ?=
 
+# The layouts delimit every region whose HTML comes from a note with a token made for this
+# build alone (a note cannot know it); `twnotes enforce` cleans each region again with the
+# sanitiser's policy and removes the delimiters. A region it has to change fails the build
+# (exit 1: the source sanitiser missed something), and so does a bad delimiter (exit 2).
 build: venv snippets
 	rm -rf public
-	$(HUGO) --minify --gc --logLevel warn $(if $(BASEURL),--baseURL "$(BASEURL)")
+	token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))') && \
+	HUGO_TW_REGION_TOKEN=$$token $(HUGO) --minify --gc --logLevel warn $(if $(BASEURL),--baseURL "$(BASEURL)") && \
+	HUGO_TW_REGION_TOKEN=$$token $(BIN)/twnotes enforce public
 	rm -rf public/pagefind
 	$(PAGEFIND) --quiet --site public
 
@@ -80,7 +86,8 @@ example-output: venv
 content-check: venv
 	$(BIN)/twnotes sanitize --check content
 
-# The built site: no script, handler or script URL that the layouts did not put there.
+# The built (and enforced) site: no script the page's Content-Security-Policy does not name
+# by hash or that is not the site's own file, no handler, no script URL.
 audit: build
 	$(BIN)/twnotes audit public
 

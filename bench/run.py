@@ -30,6 +30,7 @@ PACKAGES = ("twisted", "beautifulsoup4", "html5lib", "markdown-it-py", "bleach",
             "pagefind", "hugo")
 SNIPPET_TARGET = 0.10
 SANITIZE_TARGET = 1.0
+ENFORCE_TARGET = 0.25
 
 
 def versions() -> dict[str, str]:
@@ -147,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"sanitize --check / hugo, {label}, N = {size:,}", check / hugo,
                 f"<= {SANITIZE_TARGET}", check / hugo <= SANITIZE_TARGET,
                 f"{check:.2f} s against {hugo:.2f} s"))
+    for size in args.sizes:
+        enforce, hugo = timings[size]["enforce"].wall, timings[size]["hugo"].wall
+        ratios.append(report.Ratio(
+            f"enforce / hugo, N = {size:,}", enforce / hugo, f"<= {ENFORCE_TARGET}",
+            enforce / hugo <= ENFORCE_TARGET, f"{enforce:.2f} s against {hugo:.2f} s"))
     for label, results in cleaning:
         ours = results[0].per_second
         bleach = next(t.per_second for t in results if t.name == "bleach.clean")

@@ -3,15 +3,17 @@
 Order matters and mirrors `make build`: the pages are checked dirty (every page is
 flagged), rewritten once, checked again clean (what CI sees on every push), then the
 snippets are listed, run cold (`--no-cache`, which also writes the results JSON the
-code-block hook reads) and warm (a filled cache), and the site is built, indexed and
-audited. Every stage's output is checked, so a broken stage fails the benchmark instead
-of timing an error.
+code-block hook reads) and warm (a filled cache), and the site is built (with a region
+token, as `make build` does), enforced (each run on a fresh copy of that build, since
+enforcing removes the delimiters it reads), indexed and audited. Every stage's output
+is checked, so a broken stage fails the benchmark instead of timing an error.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Callable
@@ -48,6 +50,7 @@ STAGES: Final = (
     Stage("cold", "snippet runs, cold", "twnotes snippets --no-cache --json … content"),
     Stage("warm", "snippet runs, warm cache", "twnotes snippets content"),
     Stage("hugo", "hugo build", "hugo --minify --gc"),
+    Stage("enforce", "enforce (every note region cleaned again)", "twnotes enforce public"),
     Stage("pagefind", "search index", "python -m pagefind --site public"),
     Stage("audit", "audit", "twnotes audit public"),
 )
@@ -67,6 +70,13 @@ def _expect(text: str) -> Callable[[measure.Sample], None]:
     return check
 
 
+def _silent(name: str) -> Callable[[measure.Sample], None]:
+    def check(sample: measure.Sample) -> None:
+        if sample.output.strip():
+            raise measure.CommandFailed(f"{name} printed:\n{sample.output[:2000]}")
+    return check
+
+
 def _flagged(count: int) -> Callable[[measure.Sample], None]:
     def check(sample: measure.Sample) -> None:
         pages = {line.split(":", 1)[0] for line in sample.output.splitlines()
@@ -82,7 +92,8 @@ def run_site(work: Path, count: int, repeats: int, snippets: int,
     site = generate.write_site(work / "site", count, snippets)
     public = work / "public"
     env = {**os.environ, "TWNOTES_CACHE_DIR": str(work / "snippet-cache"),
-           "HUGO_ENABLEGITINFO": "false", "HUGO_CACHEDIR": str(work / "hugo-cache")}
+           "HUGO_ENABLEGITINFO": "false", "HUGO_CACHEDIR": str(work / "hugo-cache"),
+           "HUGO_TW_REGION_TOKEN": secrets.token_hex(16)}
     results: dict[str, measure.Timing] = {}
 
     def stage(key: str, argv: list[str], times: int = repeats, **kwargs: object) -> None:
@@ -110,6 +121,15 @@ def run_site(work: Path, count: int, repeats: int, snippets: int,
 
     stage("hugo", [hugo_binary(), "--minify", "--gc", "--logLevel", "warn",
                    "--destination", str(public)], before=fresh_build, check=_no_warnings)
+    built = work / "public-built"
+    shutil.copytree(public, built)
+
+    def fresh_copy() -> None:
+        shutil.rmtree(public)
+        shutil.copytree(built, public)
+
+    stage("enforce", [TWNOTES, "enforce", str(public)], before=fresh_copy,
+          check=_silent("enforce"))
     stage("pagefind", [str(BIN / "python"), "-m", "pagefind", "--quiet", "--site", str(public)],
           before=lambda: shutil.rmtree(public / "pagefind", ignore_errors=True))
     stage("audit", [TWNOTES, "audit", str(public)])

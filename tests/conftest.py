@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,9 @@ def hugo_binary() -> Path:
 class BuiltSite:
     public: Path
     log: str
+    token: str = ""  # the region token the layouts delimited with (HUGO_TW_REGION_TOKEN)
+    enforce_code: int | None = None  # `twnotes enforce`'s exit code, None if not run
+    enforce_log: str = ""  # what it printed
 
     def page(self, rel: str) -> str:
         """The HTML of a built page, given its URL path (``notes/twisted/``)."""
@@ -45,15 +50,27 @@ class BuiltSite:
         return path.read_text(encoding="utf-8")
 
 
-def build_site(dest: Path, *extra: str, source: Path = ROOT, minify: bool = True) -> BuiltSite:
-    """Build the site like `make build` does, into dest; fail the test on a non-zero exit."""
+def build_site(dest: Path, *extra: str, source: Path = ROOT, delimit: bool = False,
+               enforce: bool = False, minify: bool = True) -> BuiltSite:
+    """Build the site into dest; fail the test on a non-zero exit.
+
+    `enforce`: as `make build` does, with a fresh region token, then `twnotes enforce`,
+    whose exit code and output are kept for the tests to judge (a hostile fixture site
+    makes it report changes on purpose). `delimit`: with the token, not enforced (the
+    delimiters stay). Neither: a plain `hugo` build, what Hugo alone emits. `minify`
+    False: a raw attack page's broken inline script would stop the minifier.
+    """
     # config.toml enables git info; a fixture site outside any git checkout turns it
     # off the way the Makefile does, or Hugo would fail with "not a git repository".
     in_git = subprocess.run(
         ["git", "-C", str(source), "rev-parse", "--is-inside-work-tree"],
         capture_output=True, check=False,
     ).returncode == 0
-    env = {**os.environ, "HUGO_ENABLEGITINFO": "true" if in_git else "false"}
+    token = secrets.token_hex(16) if delimit or enforce else ""
+    env = {key: value for key, value in os.environ.items() if key != "HUGO_TW_REGION_TOKEN"}
+    env["HUGO_ENABLEGITINFO"] = "true" if in_git else "false"
+    if token:
+        env["HUGO_TW_REGION_TOKEN"] = token
     proc = subprocess.run(
         [str(hugo_binary()), "--source", str(source), "--destination", str(dest),
          # No --quiet: it hides WARN and ERROR lines too, and the tests read them.
@@ -64,7 +81,13 @@ def build_site(dest: Path, *extra: str, source: Path = ROOT, minify: bool = True
     log = proc.stdout + proc.stderr
     if proc.returncode != 0:
         pytest.fail(f"hugo failed ({proc.returncode}):\n{log}")
-    return BuiltSite(dest, log)
+    if not enforce:
+        return BuiltSite(dest, log, token)
+    enforced = subprocess.run(
+        [sys.executable, "-m", "twnotes", "enforce", "--token", token, str(dest)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    return BuiltSite(dest, log, token, enforced.returncode, enforced.stdout + enforced.stderr)
 
 
 # What Hugo reads to build the site. Generated data and the search index stay behind, so a
@@ -87,7 +110,7 @@ def copy_site_sources(dest: Path, *, content: bool = True) -> Path:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
-    return build_site(tmp_path_factory.mktemp("site") / "public")
+    return build_site(tmp_path_factory.mktemp("site") / "public", enforce=True)
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +21,8 @@ PLANTED = [
     ("index.html", "<body> has an event handler attribute onload"),
     ("notes/bad/index.html", "<meta http-equiv=refresh> redirects the page"),
     ("notes/bad/index.html", "<base> rewrites every relative URL on the page"),
-    ("notes/bad/index.html", "<script> without data-tw-layout (not put there by a layout)"),
+    ("notes/bad/index.html", "inline <script> not allowed by the page's Content-Security-Policy"),
+    ("notes/bad/index.html", "inline <script> not allowed by the page's Content-Security-Policy"),
     ("notes/bad/index.html", "<script> inside the page content"),
     ("notes/bad/index.html", "<img> has an event handler attribute onerror"),
     ("notes/bad/index.html", "<a href> has a script URL"),
@@ -30,7 +34,31 @@ PLANTED = [
     ("notes/bad/index.html", "<button formaction> has a script URL"),
     ("notes/bad/index.html", "<img srcset> has a script URL"),
     ("notes/bad/index.html", "<a xlink:href> has a script URL"),
+    # The payload that closes .tw-content and marks its script as a layout's (issue 11).
+    ("notes/bad/index.html", "inline <script> not allowed by the page's Content-Security-Policy"),
+    ("notes/bad/index.html",
+     "<script src> '/js/site.js' has no integrity matching the site's file"),
+    ("notes/bad/index.html", "<script src> 'https://evil.example/x.js' is not a file of this site"),
+    ("notes/bad/index.html", "<script src> '/js/missing.js' is not a file of this site"),
+    ("notes/late/index.html", "no Content-Security-Policy <meta> as the first element of <head>"),
+    ("notes/weak/index.html", "the Content-Security-Policy's script-src allows 'unsafe-inline'"),
+    ("notes/weak/index.html", "the Content-Security-Policy's script-src allows https:"),
+    ("notes/weak/index.html", "the Content-Security-Policy does not set object-src 'none'"),
+    ("notes/weak/index.html", "the Content-Security-Policy does not set base-uri 'none'"),
+    ("notes/weak/index.html", "the Content-Security-Policy has no form-action"),
 ]
+# In a copy of the fixture inside a folder of a larger site, the good page's two
+# root-relative script URLs no longer name its files: two findings more.
+IN_A_COPY = len(PLANTED) + 2
+# What the fixture's pages say first in <head>: its policy, allowing the good page's theme
+# script by hash (tests below put it before a page of their own).
+HEAD = (FIXTURE / "notes" / "good" / "index.html").read_text(encoding="utf-8").split(
+    "<title>")[0]
+
+
+def audit_body(body: str) -> list[str]:
+    """The findings for a page with the fixture's head and policy, then `body`."""
+    return [f.reason for f in audit.audit_html(HEAD + "</head><body>" + body, "p", FIXTURE)]
 
 
 def test_every_planted_finding_is_reported_once() -> None:
@@ -42,16 +70,65 @@ def test_every_planted_finding_is_reported_once() -> None:
 
 
 def test_clean_page_of_the_fixture_has_no_finding() -> None:
+    # Its inline script is allowed by hash, its external ones (absolute, relative, under a
+    # sub-path) are the site's file with a matching integrity.
     good = FIXTURE / "notes" / "good" / "index.html"
-    assert audit.audit_html(good.read_text(encoding="utf-8"), "good") == []
+    assert audit.audit_html(good.read_text(encoding="utf-8"), "notes/good/index.html",
+                            FIXTURE) == []
+
+
+def test_a_layout_script_is_known_by_its_hash_not_by_a_mark() -> None:
+    theme = 'document.documentElement.dataset.theme="light"'
+    assert audit_body(f"<script>{theme}</script>") == []
+    assert audit_body(f"<script>{theme};alert(1)</script>")[0].startswith(
+        "inline <script> not allowed by the page's Content-Security-Policy (sha256-")
+    assert len(audit_body('<script data-tw-layout>alert(1)</script>')) == 1
+
+
+def test_a_page_of_the_site_must_carry_the_policy() -> None:
+    bare = "<!DOCTYPE html><title>t</title><p>x</p>"
+    assert audit.audit_html(bare, "p") == []
+    assert [f.reason for f in audit.audit_html(bare, "p", require_policy=True)] == [
+        audit.NO_POLICY]
+    # Without a policy no inline script is the layouts' own.
+    assert [f.reason[:40] for f in audit.audit_html(bare + "<script>x</script>", "p")] == [
+        "inline <script> not allowed by the page'"]
+
+
+def test_the_fooling_payload_is_a_finding() -> None:
+    # Issue 11: close .tw-content, then a script marked the way layout scripts once were.
+    reasons = audit_body('<div class="tw-content"><p>x</p></div>'
+                         '<script data-tw-layout>alert(1)</script>')
+    assert reasons == [reasons[0]] and "not allowed by the page's Content-Security-Policy" in \
+        reasons[0]
+
+
+def test_an_external_script_needs_the_sites_file_and_its_integrity(tmp_path: Path) -> None:
+    site_js = (FIXTURE / "js" / "site.js").read_bytes()
+    good = hashlib.sha384(site_js).digest()
+    ok = "sha384-" + base64.b64encode(good).decode()
+    assert audit_body(f'<script src="/js/site.js" integrity="{ok}"></script>') == []
+    assert audit_body('<script src="/js/site.js"></script>') == [
+        "<script src> '/js/site.js' has no integrity matching the site's file"]
+    # Without the site's folder no file can be read: a same-site script with an integrity
+    # attribute is let through (the browser checks the integrity), a script of another
+    # site or one without integrity is not.
+    def alone(tag: str) -> list[str]:
+        return [f.reason for f in audit.audit_html(HEAD + "</head><body>" + tag, "p")]
+
+    assert alone(f'<script src="/js/site.js" integrity="{ok}"></script>') == []
+    assert alone('<script src="/js/site.js"></script>') == [
+        "<script src> '/js/site.js' has no integrity matching the site's file"]
+    assert alone(f'<script src="//evil.example/x.js" integrity="{ok}"></script>') == [
+        "<script src> '//evil.example/x.js' is not a file of this site"]
 
 
 @pytest.mark.parametrize("url", ["javascript:x", "&#106;avascript:x", "java&#x0A;script:x",
                                  "  JAVASCRIPT:x", "vbscript:x", "data:text/html,x",
                                  "data:image/svg+xml,<svg onload=x>", "java&Tab;script:x"])
 def test_obfuscated_script_urls_are_found(url: str) -> None:
-    page = f'<!DOCTYPE html><a href="{url}">x</a>'
-    assert [f.reason.split(" has ")[0] for f in audit.audit_html(page, "p")] == ["<a href>"]
+    assert [reason.split(" has ")[0] for reason in audit_body(f'<a href="{url}">x</a>')] == [
+        "<a href>"]
 
 
 def test_cli_prints_page_and_reason_and_exits_1(tmp_path: Path) -> None:
@@ -70,7 +147,7 @@ def test_worker_processes_report_exactly_what_one_process_does(tmp_path: Path) -
     for n in range(8):
         shutil.copytree(FIXTURE, site / f"copy{n}")
     serial = list(audit.audit_site(site, jobs=1))
-    assert len(serial) == 8 * len(PLANTED)
+    assert len(serial) == 8 * IN_A_COPY
     assert list(audit.audit_site(site, jobs=2)) == serial
     assert [f.page for f in serial] == sorted(f.page for f in serial)
 
@@ -84,26 +161,28 @@ def test_cli_jobs_option_gives_the_same_output(tmp_path: Path) -> None:
                for jobs in ("1", "2")]
     assert [p.returncode for p in outputs] == [1, 1]
     assert outputs[0].stdout == outputs[1].stdout
-    assert len(outputs[0].stdout.splitlines()) == 3 * len(PLANTED)
+    assert len(outputs[0].stdout.splitlines()) == 3 * IN_A_COPY
 
 
 @pytest.mark.parametrize(("page", "want"), [
     # The HTML standard reopens the <a> (attributes and all) in the second paragraph.
     ('<p><a href="javascript:x">one<p>two', ["<a href>", "<a href>"]),
     # Ancestry is the parsed tree's: the table is closed, the div is not.
-    ('<div class="tw-content"><table><tr><td></table><script data-tw-layout></script></div>',
-     ["<script> inside the page content"]),
-    ('<div class="x tw-content"><svg><script data-tw-layout></script></svg></div>',
-     ["<script> inside the page content"]),
-    ('<div class="tw-content"></div><script data-tw-layout></script>', []),
+    ('<div class="tw-content"><table><tr><td></table><script></script></div>',
+     ["inline <script> not allowed", "<script> inside the page content"]),
+    ('<div class="x tw-content"><svg><script></script></svg></div>',
+     ["inline <script> not allowed", "<script> inside the page content"]),
+    ('<div class="tw-content"></div><script></script>', ["inline <script> not allowed"]),
     # Foreign attributes keep their prefix; plain attributes are reported first.
     ('<svg><a xlink:href="javascript:x" onclick="y"></a></svg>',
      ["<a> has an event handler attribute onclick", "<a xlink:href>"]),
     # A second <body> tag adds its attributes to the one body.
     ("<body><p>x<body onload=y>", ["<body> has an event handler attribute onload"]),
+    # A policy in the body does not count (a browser ignores it), nor does it add findings.
+    ("""<meta http-equiv="Content-Security-Policy" content="script-src *">""", []),
 ])
 def test_findings_follow_the_tree_a_browser_builds(page: str, want: list[str]) -> None:
-    reasons = [f.reason for f in audit.audit_html("<!DOCTYPE html>" + page, "p")]
+    reasons = audit_body(page)
     assert len(reasons) == len(want)
     for reason, prefix in zip(reasons, want, strict=True):
         assert reason.startswith(prefix)
@@ -135,6 +214,14 @@ def test_the_built_site_audits_clean(built_site: BuiltSite) -> None:
 
 
 def test_the_built_site_has_layout_scripts_to_tell_apart(built_site: BuiltSite) -> None:
-    # Guards the convention: layout scripts exist and carry the marker the audit trusts.
+    # Guards the convention: the note page has an inline and an external layout script,
+    # and the audit finds a changed copy of either.
     note = (built_site.public / "notes" / "twisted" / "index.html").read_text(encoding="utf-8")
-    assert "<script data-tw-layout" in note
+    page = "notes/twisted/index.html"
+    assert audit.audit_html(note, page, built_site.public) == []
+    inline = note.replace("<script>(function(){", "<script>(function(){alert(1);", 1)
+    external = re.sub(r'(<script src="[^"]+" integrity=")sha384-[^"]+', r"\1sha384-AAAA", note,
+                      count=1)
+    for changed in (inline, external):
+        assert changed != note
+        assert len(audit.audit_html(changed, page, built_site.public)) == 1

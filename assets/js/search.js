@@ -16,7 +16,6 @@ if (mount) {
   document.head.append(css);
   const script = document.createElement("script");
   script.src = bundle + "pagefind-ui.js";
-  script.setAttribute("data-tw-layout", "");
   script.onerror = showMissing;
   script.onload = () => {
     const ui = new window.PagefindUI({

@@ -104,7 +104,7 @@ def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite
     try:
         port = server.server_address[1]
         base = f"http://127.0.0.1:{port}"
-        site = build_site(public, "--baseURL", base + "/")
+        site = build_site(public, "--baseURL", base + "/", enforce=True)
         proc = subprocess.run(
             pagefind_command(public), capture_output=True, text=True, timeout=300, check=False
         )

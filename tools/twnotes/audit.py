@@ -1,34 +1,48 @@
 """Audit the built site: nothing on a page can run unless a layout put it there.
 
-Defence in depth behind `sanitize`: it reads only built HTML (public/), parsed with
-html5lib as a browser parses it, so a hole anywhere upstream (a note, a shortcode, a
-render hook, a Hugo upgrade) shows up here. The convention with the layouts: every
-<script> they emit carries `data-tw-layout` and sits outside the page content
-(`.tw-content`); any other script is a finding.
+Defence in depth behind `sanitize` and `enforce`: it reads only built HTML (public/),
+parsed with html5lib as a browser parses it, so a hole anywhere upstream (a note, a
+shortcode, a render hook, a Hugo upgrade) shows up here. A layout's script is known by
+what a note cannot copy into a working script of its own: its hash. Every page carries a
+Content-Security-Policy <meta> as the first element of <head>; an inline script runs only
+if the sha256 (384, 512) of its text is one of that policy's hash sources, and an
+external one must be a file of the site whose bytes match its `integrity` attribute. No
+script at all may sit inside the page content (`.tw-content`), and no element anywhere
+may carry an event handler or a script URL, which the policy stops in a browser too.
 
 Speed: html5lib's tree construction (the HTML standard's algorithm, so the tree is the
 browser's) builds into a bare node class below instead of a bs4 soup, which halves the
-parse: the audit reads element names, attributes and ancestry, never text. Large sites are
-spread over worker processes (pages.parallel_map).
+parse: the audit reads element names, attributes and ancestry, and text only of scripts.
+Large sites are spread over worker processes (pages.parallel_map).
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
+import hashlib
+import posixpath
 import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, TextIO
+from urllib.parse import unquote, urlsplit
 
 import html5lib
 from html5lib.treebuilders import base as treebuilder_base
 
 from twnotes import pages, policy
 
-LAYOUT_MARK: Final = "data-tw-layout"
 CONTENT_CLASS: Final = "tw-content"
+CSP: Final = "content-security-policy"
+NO_POLICY: Final = "no Content-Security-Policy <meta> as the first element of <head>"
+# Hash sources a policy may name, and the hashlib name of each.
+HASHES: Final = {"sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
+# The only sources script-src may list: the site's own files, hashes, Pagefind's wasm.
+_SCRIPT_SOURCE_RE: Final = re.compile(
+    r"'self'|'none'|'wasm-unsafe-eval'|'sha(?:256|384|512)-[A-Za-z0-9+/_-]+={0,2}'")
 # Attributes whose value a browser follows or loads as a URL.
 URL_ATTRS: Final = frozenset({
     "href", "src", "action", "formaction", "xlink:href", "data", "poster", "background",
@@ -77,6 +91,7 @@ class _Node(treebuilder_base.Node):
         self.childNodes: list[_Node] = []
         self._flags: list[str] = []
         self.text = False
+        self.script: list[str] = []  # a script's text, the one text the audit reads
 
     def appendChild(self, node: _Node) -> None:
         self.childNodes.append(node)
@@ -84,6 +99,8 @@ class _Node(treebuilder_base.Node):
 
     def insertText(self, data: str, insertBefore: _Node | None = None) -> None:
         self.text = True
+        if self.name == "script":
+            self.script.append(data)
 
     def insertBefore(self, node: _Node, refNode: _Node) -> None:
         self.childNodes.insert(self.childNodes.index(refNode), node)
@@ -181,20 +198,133 @@ def _srcset_urls(value: str) -> Iterator[str]:
             yield parts[0]
 
 
-def audit_html(text: str, page: str) -> list[Finding]:
-    """Findings for one built page (its path relative to the site root names it)."""
+def _head(document: _Node) -> _Node | None:
+    for html in document.childNodes:
+        if html.element and html.name == "html":
+            return next((c for c in html.childNodes if c.element and c.name == "head"), None)
+    return None
+
+
+def _policy(document: _Node) -> tuple[list[str], frozenset[str]]:
+    """What is wrong with the page's Content-Security-Policy, and its script hash sources.
+
+    The policy that counts is a <meta http-equiv> that is the first element of <head>
+    (html5lib moves nothing else there from a note: <head> closes before any content).
+    As a browser does, the first of a repeated directive wins, and script-src falls back
+    to default-src.
+    """
+    head = _head(document)
+    first = next((c for c in head.childNodes if c.element), None) if head else None
+    if (first is None or first.name != "meta"
+            or first.attributes.get("http-equiv", "").strip().lower() != CSP):
+        return [NO_POLICY], frozenset()
+    directives: dict[str, list[str]] = {}
+    for part in first.attributes.get("content", "").split(";"):
+        words = part.split()
+        if words:
+            directives.setdefault(words[0].lower(), words[1:])
+    problems: list[str] = []
+    script = directives.get("script-src", directives.get("default-src"))
+    if script is None:
+        problems.append("the Content-Security-Policy has no script-src")
+    problems += [f"the Content-Security-Policy's script-src allows {source}"
+                 for source in script or () if not _SCRIPT_SOURCE_RE.fullmatch(source)]
+    problems += [f"the Content-Security-Policy does not set {name} 'none'"
+                 for name in ("object-src", "base-uri") if directives.get(name) != ["'none'"]]
+    if "form-action" not in directives:
+        problems.append("the Content-Security-Policy has no form-action")
+    hashes = frozenset(source.strip("'") for source in script or ()
+                       if source.startswith("'sha"))
+    return problems, hashes
+
+
+def _digest(algorithm: str, data: bytes) -> str:
+    return base64.b64encode(hashlib.new(HASHES[algorithm], data).digest()).decode("ascii")
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: Path, algorithm: str) -> str:
+    return _digest(algorithm, path.read_bytes())
+
+
+def _site_file(root: Path, page: str, src: str) -> Path | None:
+    """The file of the built site that a same-site script URL names, or None.
+
+    A site published under a sub-path (baseURL /notes-site/) has its files at the root of
+    public/: leading path segments are dropped until a file is found.
+    """
+    parts = urlsplit(src.strip())
+    if parts.scheme or parts.netloc:
+        return None
+    path = unquote(parts.path)
+    if not path.startswith("/"):
+        path = posixpath.join(posixpath.dirname("/" + page), path)
+    segments = [segment for segment in posixpath.normpath(path).split("/") if segment]
+    for i in range(len(segments)):
+        candidate = root.joinpath(*segments[i:])
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _script_problem(node: _Node, hashes: frozenset[str], root: Path | None,
+                    page: str) -> str | None:
+    """Why a <script> is not one of the layouts' own, or None if it is.
+
+    Inline: the hash of its text must be a hash source of the page's policy (a copy of a
+    layout script's text is that layout script again). External: a file of the site whose
+    digest is the one its `integrity` attribute names (with `root`; see audit_html).
+    """
+    src = node.attributes.get("src")
+    if src is None:
+        data = "".join(node.script).encode("utf-8", errors="surrogatepass")
+        for source in hashes:
+            algorithm, _, value = source.partition("-")
+            if algorithm in HASHES and _digest(algorithm, data) == value:
+                return None
+        return (f"inline <script> not allowed by the page's Content-Security-Policy "
+                f"(sha256-{_digest('sha256', data)})")
+    parts = urlsplit(src.strip())
+    file = None
+    if not (parts.scheme or parts.netloc) and root is not None:
+        file = _site_file(root, page, src)
+    if parts.scheme or parts.netloc or (root is not None and file is None):
+        return f"<script src> {_short(src)!r} is not a file of this site"
+    for spec in node.attributes.get("integrity", "").split():
+        algorithm, _, value = spec.partition("-")
+        if algorithm in HASHES and (file is None or _file_digest(file, algorithm) == value):
+            return None
+    return f"<script src> {_short(src)!r} has no integrity matching the site's file"
+
+
+def audit_html(text: str, page: str, root: Path | None = None, *,
+               require_policy: bool = False) -> list[Finding]:
+    """Findings for one built page (its path relative to the site root names it).
+
+    `root` is the built site's folder, where an external script's file is read and checked
+    against its integrity; without it, a same-site script with an integrity attribute
+    passes (the browser refuses it if the bytes differ). A page without a policy allows
+    no inline script; `require_policy` (every page of a built site) makes the missing
+    policy a finding of its own.
+    """
     findings: list[Finding] = []
 
     def found(reason: str) -> None:
         findings.append(Finding(page, reason))
 
-    for node, in_content in _elements(_parse(text)):
+    document = _parse(text)
+    problems, hashes = _policy(document)
+    for problem in problems:
+        if require_policy or problem != NO_POLICY:
+            found(problem)
+    for node, in_content in _elements(document):
         name = node.name
         if name in _NAMED_CHECKS:
             if name == "script":
-                if LAYOUT_MARK not in node.attributes:
-                    found(f"<script> without {LAYOUT_MARK} (not put there by a layout)")
-                elif in_content:
+                not_ours = _script_problem(node, hashes, root, page)
+                if not_ours is not None:
+                    found(not_ours)
+                if in_content:
                     found("<script> inside the page content")
             if name in FORBIDDEN_TAGS:
                 found(FORBIDDEN_TAGS[name])
@@ -237,7 +367,8 @@ def _short(value: str) -> str:
 def audit_file(root: Path, path: Path) -> list[Finding]:
     """Findings for one file of the site (a worker's unit of work)."""
     page = path.relative_to(root).as_posix()
-    return audit_html(path.read_text(encoding="utf-8", errors="replace"), page)
+    return audit_html(path.read_text(encoding="utf-8", errors="replace"), page, root,
+                      require_policy=True)
 
 
 def site_pages(root: Path) -> list[Path]:

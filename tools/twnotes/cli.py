@@ -15,11 +15,13 @@ from pathlib import Path
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="twnotes",
-        description="Keep the Twisted notes site safe (sanitize) and correct (snippets).",
+        description="Keep the Twisted notes site safe (sanitize, enforce, audit) and correct "
+        "(snippets).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_sanitize(sub)
     add_snippets(sub)
+    add_enforce(sub)
     add_audit(sub)
     return parser
 
@@ -90,6 +92,29 @@ def add_snippets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         )
 
     parser.set_defaults(func=run)
+
+
+def add_enforce(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "enforce", help="clean every note region of the built site again (after hugo)",
+        description="Clean each region the layouts delimited with the build's token, remove "
+        "the delimiters, write each page back. Exit 1 with one `page: what was removed` line "
+        "per change, 2 on a missing, repeated or unbalanced delimiter.")
+    parser.add_argument("site", nargs="?", default="public", metavar="SITE",
+                        help="the built site (default: public/)")
+    parser.add_argument("--token", default=None,
+                        help="the region token the site was built with "
+                        "(default: $HUGO_TW_REGION_TOKEN)")
+    parser.add_argument("-j", "--jobs", type=int, default=0,
+                        help="worker processes (default: all cores for large sites)")
+    parser.set_defaults(func=_enforce)
+
+
+def _enforce(args: argparse.Namespace) -> int:
+    from twnotes import enforce
+
+    return enforce.run(Path(args.site), enforce.token_from(args.token), sys.stdout,
+                       sys.stderr, jobs=args.jobs)
 
 
 def add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
