@@ -11,7 +11,8 @@ that hold a per-build random token from HUGO_TW_REGION_TOKEN, which no note can 
                                                          markup inside a note region
     <!--#tw:TOKEN:page-->                                once a page: delimited by this build
 
-Each note region is cleaned with the one policy (`sanitize.clean_fragment`), its layout
+Each note region is cleaned with the one policy (`sanitize.clean_fragment`, `rendered`:
+goldmark's own attributes, such as a footnote's class and role, are its to keep), its layout
 islands standing aside as placeholders (their markup is not the note's, but the note
 regions inside them are cleaned too); then the delimiters go and the page is written back
 whole. The delimiters are found as exact strings, not by parsing: whatever a note does to
@@ -273,7 +274,7 @@ def _piece_is_clean(piece: str, inline: bool) -> bool:
     the cleaner's fast path decides without a parse.
     """
     spelled = _BARE_AMP.sub("&amp;", piece) if "&" in piece else piece
-    cleaned = sanitize.clean_fragment(spelled, inline=inline)
+    cleaned = sanitize.clean_fragment(spelled, inline=inline, rendered=True)
     return cleaned == spelled or _same_tree(piece, cleaned, inline)
 
 
@@ -285,7 +286,7 @@ def check_fragment(fragment: str, *, inline: bool = False) -> tuple[str, str | N
     """
     if all(_piece_is_clean(piece, inline) for piece in _pieces(fragment)):
         return fragment, None
-    cleaned = sanitize.clean_fragment(fragment, inline=inline)
+    cleaned = sanitize.clean_fragment(fragment, inline=inline, rendered=True)
     before, after = _events(fragment + _PROBE, inline), _events(cleaned + _PROBE, inline)
     if before == after:
         return fragment, None
@@ -372,23 +373,6 @@ class Outcome:
     error: str | None = None
 
 
-def _replace_file(path: Path, data: bytes) -> None:
-    """Write the file whole or not at all: a temp file beside it, then a rename.
-
-    pages.atomic_write also fsyncs every file, which costs milliseconds a file here (7 s
-    for 1,000 pages, more than Hugo takes to build them); a built site that a crash cuts
-    short is built again, so enforce needs the rename's atomicity, not the durability.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def enforce_file(root: Path, token: str, path: Path) -> Outcome:
     """Enforce one file of the site and write it back (a worker's unit of work).
 
@@ -407,7 +391,9 @@ def enforce_file(root: Path, token: str, path: Path) -> Outcome:
         return Outcome(page, error=exc.reason)
     data = cleaned.encode("utf-8", errors="surrogateescape")
     if data != raw:
-        _replace_file(path, data)
+        # Not fsynced: a built site that a crash cuts short is built again; the rename
+        # still writes each page whole or not at all (fsync cost 7 s for 1,000 pages).
+        pages.atomic_write(path, data, durable=False)
     return Outcome(page, tuple(changes))
 
 

@@ -312,19 +312,22 @@ def parallel_map(func: Callable[[_Item], _Result], items: Sequence[_Item], jobs:
         yield from pool.map(func, items, chunksize=max(1, len(items) // (jobs * 4)))
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write the whole file or nothing: a temp file in the same folder, then rename.
 
     A symlinked page is written through: the rename replaces the link's target, so the
-    link stays a link (renaming over the link itself would turn it into a copy).
+    link stays a link (renaming over the link itself would turn it into a copy). The
+    file keeps its mode. `durable` False skips the fsync: for files that are rebuilt
+    anyway after a crash (the built site), where the rename's atomicity is what counts.
     """
     path = path.resolve()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         mode = path.stat().st_mode & 0o7777 if path.exists() else None
         if mode is not None:
             os.chmod(tmp, mode)

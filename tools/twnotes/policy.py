@@ -123,9 +123,10 @@ def is_safe_comment(text: str) -> bool:
 
     Hugo's `<!--more-->` summary divider and notes' own remarks stay; text that would end
     the comment early or open another (`-->`, `--!>`, `<!--`), a leading `>` or `->`, a
-    trailing `<!-` or `-`, and legacy conditional comments (`[if …]`) do not.
+    trailing `<!-` or `-`, legacy conditional comments (`[if …]`) and comments that start
+    with `#` (the form the layouts' region delimiters take, and the minifier keeps) do not.
     """
-    return not (text.startswith((">", "->", "[")) or text.endswith(("<!-", "-"))
+    return not (text.startswith((">", "->", "[", "#")) or text.endswith(("<!-", "-"))
                 or any(bad in text for bad in ("-->", "--!>", "<!--", "\x00")))
 
 
