@@ -441,7 +441,8 @@ def test_the_site_content_has_no_shortcode_in_code() -> None:
     ('# H {id="location"}\n', 5, ["'id=\"location\"' is not allowed"]),
     ("t\n\nH {onclick=x}\n===\n", 7, ["'onclick=x' is not allowed"]),
     ('para\n{#tw-search style="color:red"}\n', 6,
-     ["'#tw-search' takes an id or class of the layout's own", "'style=\"color:red\"' is not allowed"]),
+     ["'#tw-search' takes an id or class of the layout's own",
+      "'style=\"color:red\"' is not allowed"]),
     ("- item\n{#main}\n", 6, ["'#main' takes an id or class of the layout's own"]),
     ("> q\n> {.k data-x=1}\n", 6, ["'data-x=1' is not allowed"]),
 ])
