@@ -65,16 +65,19 @@ def add_snippets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
     parser = sub.add_parser(
         "snippets", help="run every Python code block of the pages as a test",
-        description="Run every ```python block under PATH (default content/) in isolation; "
-        "exit 0 all pass, 1 any failure, 2 bad input.",
+        description="Run every ```python block under PATH (default: the content folders of "
+        "[tool.twnotes], else content/) in isolation; exit 0 all pass, 1 any failure, 2 bad "
+        "input, 5 when -k selects nothing.",
     )
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     parser.add_argument("--list", action="store_true", help="list the snippets, run nothing")
     parser.add_argument("--update", action="store_true",
                         help="rewrite ```output blocks from what the snippets print")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write results as JSON")
-    parser.add_argument("-k", dest="pattern", metavar="PATTERN",
-                        help="only snippets whose id (file::Lline) contains PATTERN")
+    parser.add_argument("-k", dest="pattern", metavar="ID", action="append",
+                        help="only the snippet with this id (file::Lline, as --list shows it; "
+                        "the path may start at any folder), with its whole continues chain; "
+                        "`*` matches any text; repeatable. Nothing selected: exit 5")
     parser.add_argument("--shard", type=shard, metavar="I/N", help="run shard I of N")
     parser.add_argument("--no-cache", action="store_true", help="run even unchanged snippets")
     parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
@@ -84,7 +87,7 @@ def add_snippets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         from twnotes.snippets import command
 
         return command(
-            args.paths or [Path("content")], list_only=args.list, update=args.update,
+            args.paths or None, list_only=args.list, update=args.update,
             json_path=args.json, pattern=args.pattern, shard=args.shard,
             use_cache=not args.no_cache, jobs=args.jobs,
         )

@@ -36,6 +36,7 @@ import builtins
 import contextlib
 import dataclasses
 import errno
+import gc
 import json
 import linecache
 import os
@@ -51,9 +52,13 @@ import threading
 import time
 import traceback
 import types
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, NoReturn
+
+from twnotes import child_checks
+from twnotes import preload as preload_rules
 
 # Written by the child between two segments so one run can be split per segment afterwards.
 SEGMENT_MARK = "\x00\x1etwnotes-segment\x1e\x00\n"
@@ -64,31 +69,6 @@ READ_CHUNK = 1 << 16
 STATUS_FD = 3  # in the child: where it reports how the program ended
 MARKER_ENV = "TWNOTES_SNIPPET"  # value: a fresh token per program, inherited by descendants
 
-# Modules the fork server imports so children start warm. Never twisted.internet.reactor:
-# importing it installs the default reactor and a program could no longer choose one.
-PRELOAD = (
-    "twisted.internet.defer",
-    "twisted.internet.protocol",
-    "twisted.internet.task",
-    "twisted.internet.endpoints",
-    "twisted.internet.error",
-    "twisted.internet.interfaces",
-    "twisted.internet.threads",
-    "twisted.internet.testing",
-    "twisted.internet.pollreactor",
-    "twisted.internet.epollreactor",
-    "twisted.internet.selectreactor",
-    "twisted.internet.default",
-    "twisted.protocols.basic",
-    "twisted.python.failure",
-    "twisted.python.log",
-    "twisted.logger",
-    "twisted.web.client",
-    "twisted.web.server",
-    "twisted.web.resource",
-    "asyncio",
-)
-
 Status = Literal["exited", "timed_out", "output_limit", "error"]
 
 
@@ -98,6 +78,8 @@ class Segment:
 
     code: str
     first_line: int = 1
+    errors_allowed: bool = False  # Twisted's logged error/critical events do not fail it
+    deprecations_allowed: bool = False  # DeprecationWarning is not an error while it runs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,13 +117,19 @@ class Outcome:
     duration_s: float
     pid: int
     message: str = ""
+    segments_stderr: tuple[str, ...] = ()  # stderr split at segment boundaries
+    segment: int = 0  # index of the segment that was running when the program ended
+    # Twisted's logged error/critical events: {"segment": i, "level": ..., "text": ...}
+    findings: tuple[dict[str, Any], ...] = ()
+    compile_failed: bool = False  # a syntax error: no segment ran
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outcome:
-        data["segments_stdout"] = tuple(data["segments_stdout"])
+        for key in ("segments_stdout", "segments_stderr", "findings"):
+            data[key] = tuple(data.get(key, ()))
         return cls(**data)
 
 
@@ -206,7 +194,7 @@ def run_in_child(program: Program, workdir: str, status_fd: int = STATUS_FD) -> 
     """
     code = 1
     compiling = False
-    report: dict[str, Any] = {"exception": None}
+    report: dict[str, Any] = {"exception": None, "segment": 0}
     try:
         _reset_signals()
         _fresh_stdio()
@@ -226,15 +214,22 @@ def run_in_child(program: Program, workdir: str, status_fd: int = STATUS_FD) -> 
         try:
             # Compile everything first: a syntax error anywhere means nothing runs, as in a file.
             compiling = True
-            compiled = [
-                compile(_padded(seg), program.filename, "exec", dont_inherit=True)
-                for seg in program.segments
-            ]
+            compiled = []
+            for index, seg in enumerate(program.segments):
+                report["segment"] = index
+                compiled.append(compile(_padded(seg), program.filename, "exec",
+                                        dont_inherit=True))
             compiling = False
-            for index, obj in enumerate(compiled):
+            child_checks.start([seg.errors_allowed for seg in program.segments])
+            for index, (seg, obj) in enumerate(zip(program.segments, compiled, strict=True)):
                 if index:
+                    child_checks.collect_garbage()  # findings of the block before: its own
                     sys.stdout.flush()
+                    sys.stderr.flush()
                     os.write(1, SEGMENT_MARK.encode())
+                    os.write(2, SEGMENT_MARK.encode())
+                report["segment"] = index
+                child_checks.enter_segment(index, seg.deprecations_allowed)
                 exec(obj, main.__dict__)
             code = 0
         except SystemExit as exc:
@@ -242,6 +237,7 @@ def run_in_child(program: Program, workdir: str, status_fd: int = STATUS_FD) -> 
         except BaseException as exc:
             kind = type(exc)
             report["exception"] = f"{kind.__module__}.{kind.__qualname__}"
+            report["compile_failed"] = compiling
             # Drop this function's own frame: the traceback starts in the program.
             tb = exc.__traceback__
             tb = None if compiling or tb is None else tb.tb_next
@@ -253,6 +249,8 @@ def run_in_child(program: Program, workdir: str, status_fd: int = STATUS_FD) -> 
                 shutdown()  # wait for non-daemon threads, as interpreter exit does
         with contextlib.suppress(BaseException):
             atexit._run_exitfuncs()
+        child_checks.collect_garbage()
+        report["findings"] = child_checks.findings()
         with contextlib.suppress(BaseException):
             sys.stdout.flush()
         with contextlib.suppress(BaseException):
@@ -623,33 +621,80 @@ def supervise(program: Program, spawn: Callable[[Program, str], _Child]) -> Outc
     duration = time.monotonic() - start
     stdout = buffers[child.out].decode("utf-8", errors="replace")
     stderr = buffers[child.err].decode("utf-8", errors="replace")
-    exception = None
+    report: dict[str, Any] = {}
     with contextlib.suppress(ValueError, AttributeError):
-        exception = json.loads(bytes(buffers[child.status]) or b"{}").get("exception")
-    parts = stdout.split(SEGMENT_MARK)
-    parts += [""] * (len(program.segments) - len(parts))
+        report = json.loads(bytes(buffers[child.status]) or b"{}")
+    parts = _split(stdout, len(program.segments))
+    err_parts = _split(stderr, len(program.segments))
+    # Without a final report (killed, timed out) the marks tell which segment was running.
+    segment = report.get("segment", max(len(stdout.split(SEGMENT_MARK)) - 1, 0))
     return Outcome(
-        status=status, returncode=returncode, stdout="".join(parts), stderr=stderr,
-        segments_stdout=tuple(parts), exception=exception, interrupted=interrupted,
+        status=status, returncode=returncode, stdout="".join(parts), stderr="".join(err_parts),
+        segments_stdout=parts, exception=report.get("exception"), interrupted=interrupted,
         truncated=truncated, leftover=not gone, duration_s=round(duration, 4), pid=child.pid,
+        segments_stderr=err_parts, segment=int(segment),
+        findings=tuple(report.get("findings", ())),
+        compile_failed=bool(report.get("compile_failed", False)),
     )
+
+
+def _split(text: str, count: int) -> tuple[str, ...]:
+    parts = text.split(SEGMENT_MARK)
+    return tuple(parts + [""] * (count - len(parts)))
 
 
 # ---------------------------------------------------------------------------- the server
 
 
-def preload() -> None:
+def _polluted(before: set[str], threads_before: int,
+              caught: Sequence[warnings.WarningMessage]) -> str:
+    """Why the last import left the server unfit to fork programs from ('' if it did not)."""
+    bad = sorted(m for m in set(sys.modules) - before if preload_rules.never(m))
+    if bad:
+        return f"it imported {bad[0]}"
+    if threading.active_count() > threads_before:
+        return "it started a thread"
+    if any(issubclass(w.category, DeprecationWarning) for w in caught):
+        return "it warned of a deprecation (a program must see that warning itself)"
+    return ""
+
+
+def preload(names: Sequence[str]) -> tuple[str, str]:
+    """Import what the programs will import; ("", "") or (module, why) for the first one
+    that made the server unfit (the client then starts a server without it).
+
+    Anything it prints goes to stderr: stdout is the wire to the client. The working
+    directory is off sys.path, as it is for the programs (theirs is a fresh temp dir).
+    """
     import importlib
 
-    for name in PRELOAD:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
-    # A preloaded module that pulled in the reactor would break reactor choice: undo it.
-    if "twisted.internet.reactor" in sys.modules:  # pragma: no cover - guarded by a test
-        raise RunnerError("preloading installed a reactor")
+    saved_path = sys.path[:]
+    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
+    saved_fd = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        for name in names:
+            if preload_rules.never(name):
+                continue
+            threads, before = threading.active_count(), set(sys.modules)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    importlib.import_module(name)
+                except Exception:  # not importable (or not a module): the program will say
+                    continue
+            why = _polluted(before, threads, caught)
+            if why:
+                return name, why
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved_fd, 1)
+        os.close(saved_fd)
+        sys.path[:] = saved_path
+    return "", ""
 
 
-def serve(stdin: Any = None, stdout: Any = None) -> int:
+def serve(names: Sequence[str] = (), stdin: Any = None, stdout: Any = None) -> int:
     """The fork server: read Programs, answer Outcomes, one JSON line each, until EOF."""
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
@@ -657,7 +702,13 @@ def serve(stdin: Any = None, stdout: Any = None) -> int:
     # Ctrl-C in a terminal reaches the whole foreground group, servers included: a server
     # finishes (and cleans up) its current program and leaves when the client closes stdin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    preload()
+    culprit, why = preload(names)
+    if culprit:
+        stdout.write(json.dumps({"ready": False, "exclude": culprit, "why": why}).encode()
+                     + b"\n")
+        stdout.flush()
+        return 3
+    gc.freeze()  # the preloaded objects: never scanned by a child's gc.collect(), never copied
     stdout.write(b'{"ready": true}\n')
     stdout.flush()
     for line in iter(stdin.readline, b""):
@@ -676,14 +727,36 @@ def fork_available() -> bool:
 
 
 class _Server:
-    def __init__(self) -> None:
+    def __init__(self, preload: Sequence[str]) -> None:
+        """Start a server that has imported `preload`, leaving out any module that made a
+        server unfit (each such module costs one restart; at most a few in practice)."""
+        names = list(preload)
+        self.excluded: list[str] = []
+        while True:
+            self._start(names)
+            ready = self._readline()
+            if ready.get("ready") is True:
+                return
+            culprit = ready.get("exclude")
+            self.proc.wait(timeout=5)
+            self._close_pipes()
+            if not isinstance(culprit, str) or culprit not in names:
+                raise RunnerError(f"fork server did not start: {ready}")
+            names.remove(culprit)
+            self.excluded.append(culprit)
+
+    def _start(self, names: Sequence[str]) -> None:
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "twnotes.runner", "--serve"],
+            [sys.executable, "-m", "twnotes.runner", "--serve", json.dumps(list(names))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
         )
-        if self._readline().get("ready") is not True:
-            raise RunnerError("fork server did not start")
+
+    def _close_pipes(self) -> None:
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
     def _readline(self) -> dict[str, Any]:
         assert self.proc.stdout is not None
@@ -720,8 +793,14 @@ class Runner:
     per program from the calling thread (slower, same isolation minus zombie reaping).
     """
 
-    def __init__(self, workers: int | None = None, mode: str | None = None) -> None:
+    def __init__(self, workers: int | None = None, mode: str | None = None,
+                 preload: Sequence[str] | None = None, extra_preload: Sequence[str] = ()
+                 ) -> None:
+        """`preload`: exactly what the servers import; None (the default) means what the
+        first programs run import (twnotes.preload), plus `extra_preload`."""
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.preload: tuple[str, ...] | None = None if preload is None else tuple(preload)
+        self.extra_preload = tuple(extra_preload)
         chosen = mode or os.environ.get("TWNOTES_RUNNER_MODE") or (
             "fork" if fork_available() else "exec")
         if chosen not in ("fork", "exec"):
@@ -748,15 +827,22 @@ class Runner:
             if start_new:
                 self._started += 1
         if start_new:
-            server = _Server()
+            server = _Server(self.preload or ())
             with self._lock:
                 self._all.append(server)
             return server
         return self._idle.get(timeout=None)
 
+    def plan(self, programs: Sequence[Program]) -> None:
+        """Fix the preload from these programs' imports, unless it is fixed already."""
+        if self.preload is None:
+            self.preload = preload_rules.preload_for(
+                (seg.code for p in programs for seg in p.segments), self.extra_preload)
+
     def run(self, program: Program) -> Outcome:
         if self.mode == "exec":
             return supervise(program, _spawn_exec)
+        self.plan([program])
         server = self._acquire()
         try:
             outcome = server.run(program)
@@ -775,6 +861,7 @@ class Runner:
         """Outcomes in the order of `programs`, run `workers` at a time."""
         if not programs:
             return []
+        self.plan(programs)
         if len(programs) == 1 or self.workers == 1:
             return [self.run(p) for p in programs]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
@@ -795,9 +882,9 @@ def run_program(program: Program, mode: str | None = None) -> Outcome:
 
 def _main(argv: Iterable[str]) -> int:
     args = list(argv)
-    if args == ["--serve"]:
-        return serve()
-    print("usage: python -m twnotes.runner --serve", file=sys.stderr)
+    if args[:1] == ["--serve"] and len(args) <= 2:
+        return serve(json.loads(args[1]) if len(args) == 2 else ())
+    print("usage: python -m twnotes.runner --serve [JSON list of modules]", file=sys.stderr)
     return 2
 
 

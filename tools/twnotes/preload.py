@@ -1,0 +1,89 @@
+"""Which modules a fork server imports before it forks the programs about to run.
+
+A child forked from a server that has already imported a module gets it for free; a fresh
+import of Twisted's mail or web modules costs a quarter of a second or more per program.
+So the server imports what the programs import (found with `ast`, never by running them),
+the site's `preload` setting, and, when a program imports Twisted at all, Twisted's common
+modules. Nothing of Twisted is imported for programs that never touch it.
+
+NEVER is the one list of what must not be imported ahead: anything that installs a reactor
+(a program must still be able to choose its own, and a reactor cannot be shared or
+restarted) or that patches the standard library on import (gevent's and eventlet's
+monkey-patching). The server also checks after each import that none of them crept in,
+that no thread was started, and that no DeprecationWarning was hidden (see runner.preload).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+NEVER = (
+    "twisted.internet.reactor",  # importing it installs the default reactor
+    "twisted.internet.gireactor", "twisted.internet.gtk3reactor",
+    "twisted.internet.glib2reactor", "twisted.internet.gtk2reactor",
+    "twisted.internet.wxreactor", "twisted.internet.wxsupport", "twisted.internet.tksupport",
+    "twisted.internet.cfreactor", "twisted.internet.iocpreactor",
+    "twisted.internet.win32eventreactor", "twisted.internet._threadedselect",
+    "gevent", "eventlet", "greenlet",  # monkey-patching, and their own hubs and threads
+    "__main__", "__mp_main__",
+)
+
+# Twisted's common modules: preloaded as soon as any program imports Twisted, because even
+# `from twisted.internet import reactor` imports most of them (the default reactor's module
+# among them, without installing it).
+TWISTED_BASE = (
+    "twisted.internet.defer",
+    "twisted.internet.protocol",
+    "twisted.internet.task",
+    "twisted.internet.endpoints",
+    "twisted.internet.error",
+    "twisted.internet.interfaces",
+    "twisted.internet.threads",
+    "twisted.internet.testing",
+    "twisted.internet.pollreactor",
+    "twisted.internet.epollreactor",
+    "twisted.internet.selectreactor",
+    "twisted.internet.default",
+    "twisted.protocols.basic",
+    "twisted.python.failure",
+    "twisted.python.log",
+    "twisted.logger",
+    "twisted.web.client",
+    "twisted.web.server",
+    "twisted.web.resource",
+)
+
+
+def never(name: str) -> bool:
+    """Whether `name` (or a package it is in) is on the NEVER list."""
+    return any(name == bad or name.startswith(bad + ".") for bad in NEVER)
+
+
+def imported_by(code: str) -> set[str]:
+    """Absolute module names the code imports, and for `from m import x`, also `m.x` (it may
+    be a submodule; the server skips what does not import). Unparsable code: nothing."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names
+                         if alias.name != "*")
+    return found
+
+
+def preload_for(codes: Iterable[str], configured: Iterable[str] = ()) -> tuple[str, ...]:
+    """What a server should import before running programs made of `codes`."""
+    wanted: set[str] = set()
+    for code in codes:
+        wanted |= imported_by(code)
+    if any(name == "twisted" or name.startswith("twisted.") for name in wanted):
+        wanted.update(TWISTED_BASE)
+    chosen = sorted(name for name in wanted if not never(name))
+    return tuple(chosen) + tuple(n for n in configured if n not in wanted and not never(n))
