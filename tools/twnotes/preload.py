@@ -16,6 +16,7 @@ that no thread was started, and that no DeprecationWarning was hidden (see runne
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 
 NEVER = (
@@ -76,6 +77,51 @@ def imported_by(code: str) -> set[str]:
             found.update(f"{node.module}.{alias.name}" for alias in node.names
                          if alias.name != "*")
     return found
+
+
+def _names_rx(names: Iterable[str]) -> str:
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+
+
+# A module-level (column 0) import of a NEVER module, `from twisted.internet import reactor`
+# included (also inside parentheses over several lines). A text search, not a parse: the
+# server checks every module it is about to import, and most never mention these.
+_NEVER_AT_TOP = re.compile(
+    rf"^(?:import\s+(?:{_names_rx(NEVER)})\b|from\s+(?:{_names_rx(NEVER)})\b"
+    r"|from\s+twisted\.internet\s+import\s+(?:\([^)]*|[^\n]*)\breactor\b)",
+    re.MULTILINE)
+
+
+def imports_never_at_top(source: str) -> bool:
+    """Whether importing a module with this source would import a NEVER module itself
+    (found at column 0; one that does so indirectly is caught by the server's check)."""
+    return _NEVER_AT_TOP.search(source) is not None
+
+
+def top_level_imports(source: str, package: str) -> list[str]:
+    """The modules a module imports when it is imported (its top-level statements, also in
+    top-level if/try blocks), relative imports resolved against `package`: what the server
+    imports instead of a module it must not import itself."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    found: list[str] = []
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop(0)
+        if isinstance(node, ast.If | ast.Try):
+            statements[:0] = [*node.body, *getattr(node, "orelse", []),
+                              *[s for h in getattr(node, "handlers", []) for s in h.body]]
+        elif isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            found += [base] + [f"{base}.{a.name}" for a in node.names if a.name != "*"]
+    return [name for name in dict.fromkeys(found) if name and not never(name)]
 
 
 def preload_for(codes: Iterable[str], configured: Iterable[str] = ()) -> tuple[str, ...]:

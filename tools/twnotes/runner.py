@@ -672,9 +672,19 @@ def preload(names: Sequence[str]) -> tuple[str, str]:
     sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
     saved_fd = os.dup(1)
     os.dup2(2, 1)
+    queue_ = list(names)
+    seen: set[str] = set()
     try:
-        for name in names:
-            if preload_rules.never(name):
+        while queue_:
+            name = queue_.pop(0)
+            if name in seen or name in sys.modules or preload_rules.never(name):
+                continue
+            seen.add(name)
+            source = _source_of(name)
+            if source is not None and preload_rules.imports_never_at_top(source):
+                # It installs a reactor (or patches) when imported: preload what it imports.
+                package = name if _is_package(name) else name.rpartition(".")[0]
+                queue_[:0] = preload_rules.top_level_imports(source, package)
                 continue
             threads, before = threading.active_count(), set(sys.modules)
             with warnings.catch_warnings(record=True) as caught:
@@ -692,6 +702,31 @@ def preload(names: Sequence[str]) -> tuple[str, str]:
         os.close(saved_fd)
         sys.path[:] = saved_path
     return "", ""
+
+
+def _spec(name: str) -> Any:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name)  # imports the parent packages (safe: checked)
+    except (ImportError, ValueError, AttributeError):
+        return None
+
+
+def _source_of(name: str) -> str | None:
+    spec = _spec(name)
+    origin = getattr(spec, "origin", None)
+    if not isinstance(origin, str) or not origin.endswith(".py"):
+        return None
+    try:
+        with open(origin, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _is_package(name: str) -> bool:
+    return getattr(_spec(name), "submodule_search_locations", None) is not None
 
 
 def serve(names: Sequence[str] = (), stdin: Any = None, stdout: Any = None) -> int:
