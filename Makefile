@@ -98,7 +98,14 @@ bench: venv
 		$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt && \
 		cp requirements-bench.txt $(VENV)/requirements-bench.txt; \
 	fi
+	@# The snippet runs' peer, pytest-markdown-docs, needs markdown-it-py < 4: its own venv.
+	@if ! cmp -s requirements-bench-peer.txt .venv-peer/requirements.txt; then \
+		echo "Setting up .venv-peer from requirements-bench-peer.txt"; \
+		rm -rf .venv-peer && $(PYTHON) -m venv .venv-peer && \
+		.venv-peer/bin/pip install --quiet --disable-pip-version-check -r requirements-bench-peer.txt && \
+		cp requirements-bench-peer.txt .venv-peer/requirements.txt; \
+	fi
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf public static/pagefind .cache/serve-site resources/_gen .pytest_cache .mypy_cache .ruff_cache
+	rm -rf public static/pagefind .cache/serve-site resources/_gen .pytest_cache .mypy_cache .ruff_cache .venv-peer

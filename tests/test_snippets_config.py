@@ -121,6 +121,8 @@ def test_fence_keys_pass_through_and_do_not_affect_the_run() -> None:
     ("content = 'content'", "content must be a list of non-empty strings"),
     ("results = 1", "results must be a path"),
     ("preload = ['not a module']", "is not a module name"),
+    ("preload = ['gevent']", "'gevent' is never preloaded"),
+    ("preload = ['twisted.internet.reactor']", "is never preloaded"),
     ("fence_keys = [1]", "fence_keys must be a list"),
     ("[tool.twnotes.extra]", "unknown key 'extra'"),
 ])

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from twnotes.normalise import Normaliser
+from twnotes.preload import never
 
 FILE = "pyproject.toml"
 DEFAULT_TIMEOUT = 10.0
@@ -122,6 +123,9 @@ def from_table(table: dict[str, Any], root: Path) -> Settings:
         for name in names:
             if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", name):
                 raise ConfigError(f"preload: {name!r} is not a module name")
+            if never(name):
+                raise ConfigError(f"preload: {name!r} is never preloaded (it installs a "
+                                  "reactor or patches the standard library when imported)")
         fields["preload"] = names
     if "fence_keys" in table:
         fields["fence_keys"] = frozenset(_strings("fence_keys", table["fence_keys"]))

@@ -865,6 +865,8 @@ class Runner:
             server = _Server(self.preload or ())
             with self._lock:
                 self._all.append(server)
+                if server.excluded and self.preload:  # later servers need not learn it again
+                    self.preload = tuple(n for n in self.preload if n not in server.excluded)
             return server
         return self._idle.get(timeout=None)
 
