@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from twnotes import pages
+from twnotes.preload import TWISTED_BASE
 from twnotes.runner import Runner
 from twnotes.snippets import Cache, Result, chain, command, extract, run_cases
 
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[Runner]:
-    with Runner(workers=2) as shared:
+    with Runner(workers=2, extra_preload=TWISTED_BASE) as shared:  # whatever runs first
         yield shared
 
 

@@ -73,6 +73,14 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The servers preload what all the collected snippets import; then --snippets-shard."""
+    cases = {i.case.id: i.case for i in items if isinstance(i, SnippetItem)}
+    if cases:
+        _runner(config).plan([case.program() for case in cases.values()])
+    _shard(config, items)
+
+
+def _shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     """--snippets-shard: keep the shard's snippets, chosen by the command's own selection.
 
     The partition is computed over the command's case order (not pytest's collection order,

@@ -729,28 +729,72 @@ def _is_package(name: str) -> bool:
     return getattr(_spec(name), "submodule_search_locations", None) is not None
 
 
-def serve(names: Sequence[str] = (), stdin: Any = None, stdout: Any = None) -> int:
-    """The fork server: read Programs, answer Outcomes, one JSON line each, until EOF."""
-    stdin = stdin or sys.stdin.buffer
-    stdout = stdout or sys.stdout.buffer
+def _readline_fd(fd: int) -> bytes:
+    """One line from a pipe, unbuffered (nothing after it is consumed)."""
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        chunk = os.read(fd, 1)
+        if not chunk:
+            break
+        line += chunk
+    return bytes(line)
+
+
+def serve(stdin: Any, stdout: Any) -> int:
+    """One fork server: read Programs, answer Outcomes, one JSON line each, until EOF."""
     _become_subreaper()
-    # Ctrl-C in a terminal reaches the whole foreground group, servers included: a server
-    # finishes (and cleans up) its current program and leaves when the client closes stdin.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    culprit, why = preload(names)
-    if culprit:
-        stdout.write(json.dumps({"ready": False, "exclude": culprit, "why": why}).encode()
-                     + b"\n")
-        stdout.flush()
-        return 3
-    gc.freeze()  # the preloaded objects: never scanned by a child's gc.collect(), never copied
-    stdout.write(b'{"ready": true}\n')
+    stdout.write(json.dumps({"ready": True, "pid": os.getpid()}).encode() + b"\n")
     stdout.flush()
     for line in iter(stdin.readline, b""):
         program = Program.from_json(json.loads(line))
         outcome = supervise(program, _spawn_fork)
         stdout.write(json.dumps(outcome.to_json()).encode() + b"\n")
         stdout.flush()
+    return 0
+
+
+def serve_group(pairs: Sequence[tuple[int, int]]) -> int:
+    """The zygote: wait for the preload list on the first pipe, import it once, then fork
+    one fork server per pipe pair (each answers on its own pair) and wait for them all.
+
+    One preload for all servers, not one each: on a 2-core machine the second import of
+    Twisted was a third of a second of CPU. The zygote is no subreaper (its children are the
+    servers, each a subreaper for its own programs' descendants).
+    """
+    # Ctrl-C in a terminal reaches the whole foreground group, servers included: a server
+    # finishes (and cleans up) its current program and leaves when the client closes stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    first = _readline_fd(pairs[0][0])
+    if not first:
+        return 0  # the client left before it knew what to preload
+    culprit, why = preload(json.loads(first)["preload"])
+    if culprit:
+        os.write(pairs[0][1], json.dumps({"ready": False, "exclude": culprit, "why": why})
+                 .encode() + b"\n")
+        return 3
+    gc.freeze()  # the preloaded objects: never scanned by a child's gc.collect(), never copied
+    pids = []
+    for k, (read_fd, write_fd) in enumerate(pairs):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - a server
+            code = 70
+            try:
+                for j, (r, w) in enumerate(pairs):
+                    if j != k:
+                        os.close(r)
+                        os.close(w)
+                code = serve(os.fdopen(read_fd, "rb"), os.fdopen(write_fd, "wb"))
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    for r, w in pairs:
+        os.close(r)
+        os.close(w)
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
     return 0
 
 
@@ -762,63 +806,97 @@ def fork_available() -> bool:
 
 
 class _Server:
-    def __init__(self, preload: Sequence[str]) -> None:
-        """Start a server that has imported `preload`, leaving out any module that made a
-        server unfit (each such module costs one restart; at most a few in practice)."""
-        names = list(preload)
+    """The client's end of one fork server: a pipe pair."""
+
+    def __init__(self, to_server: int, from_server: int) -> None:
+        self.stdin = os.fdopen(to_server, "wb")
+        self.stdout = os.fdopen(from_server, "rb")
+        self.pid = 0
+
+    def readline(self) -> dict[str, Any]:
+        line = self.stdout.readline()
+        if not line:
+            raise RunnerError("fork server exited")
+        data: dict[str, Any] = json.loads(line)
+        return data
+
+    def send(self, data: dict[str, Any]) -> None:
+        self.stdin.write(json.dumps(data).encode() + b"\n")
+        self.stdin.flush()
+
+    def run(self, program: Program) -> Outcome:
+        self.send(program.to_json())
+        return Outcome.from_json(self.readline())
+
+    def close(self) -> None:
+        for pipe in (self.stdin, self.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+
+class _Group:
+    """A zygote process and the fork servers it forks once it has preloaded.
+
+    Started early (`spawn`, before the client knows what to preload: the interpreter and
+    this module load meanwhile), given its preload list later (`start`). A module that made
+    the zygote unfit (see `preload`) is left out and a new zygote started without it.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
         self.excluded: list[str] = []
+        self.servers: list[_Server] = []
+        self._spawn()
+
+    def _spawn(self) -> None:
+        theirs: list[int] = []
+        self.servers = []
+        pairs = []
+        for _ in range(self.count):
+            to_r, to_w = os.pipe()
+            from_r, from_w = os.pipe()
+            pairs.append([to_r, from_w])
+            theirs += [to_r, from_w]
+            self.servers.append(_Server(to_w, from_r))
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "twnotes.runner", "--group", json.dumps(pairs)],
+            stdin=subprocess.DEVNULL, env=env, close_fds=True, pass_fds=theirs)
+        for fd in theirs:
+            os.close(fd)
+
+    def start(self, preload: Sequence[str]) -> list[_Server]:
+        names = list(preload)
         while True:
-            self._start(names)
-            ready = self._readline()
+            self.servers[0].send({"preload": names})
+            ready = self.servers[0].readline()
             if ready.get("ready") is True:
-                return
+                self.servers[0].pid = int(ready.get("pid", 0))
+                for server in self.servers[1:]:
+                    server.pid = int(server.readline().get("pid", 0))
+                return self.servers
             culprit = ready.get("exclude")
-            self.proc.wait(timeout=5)
-            self._close_pipes()
+            self.close()
             if not isinstance(culprit, str) or culprit not in names:
                 raise RunnerError(f"fork server did not start: {ready}")
             names.remove(culprit)
             self.excluded.append(culprit)
-
-    def _start(self, names: Sequence[str]) -> None:
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "twnotes.runner", "--serve", json.dumps(list(names))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
-        )
-
-    def _close_pipes(self) -> None:
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            if pipe is not None:
-                with contextlib.suppress(OSError):
-                    pipe.close()
-
-    def _readline(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            code = self.proc.wait(timeout=5)
-            raise RunnerError(f"fork server exited with {code}")
-        data: dict[str, Any] = json.loads(line)
-        return data
-
-    def run(self, program: Program) -> Outcome:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(program.to_json()).encode() + b"\n")
-        self.proc.stdin.flush()
-        return Outcome.from_json(self._readline())
+            self._spawn()
 
     def close(self) -> None:
-        if self.proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.proc.stdin.close()
+        """Close every pipe (each server leaves after its current program), then wait for
+        the zygote, which waits for its servers; bounded, then killed."""
+        for server in self.servers:
+            server.close()
         try:
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            for server in self.servers:
+                if server.pid:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(server.pid, signal.SIGKILL)
             self.proc.kill()
             self.proc.wait(timeout=5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
 
 
 class Runner:
@@ -842,9 +920,11 @@ class Runner:
             raise ValueError(f"unknown runner mode {chosen!r}")
         self.mode = chosen
         self._idle: queue.SimpleQueue[_Server] = queue.SimpleQueue()
-        self._all: list[_Server] = []
+        self._groups: list[_Group] = []
+        self._ready = False
+        self._spare: _Group | None = None  # spawned early, not started yet
         self._lock = threading.Lock()
-        self._started = 0
+        self.excluded: list[str] = []  # modules left out of the preload (see preload())
 
     def __enter__(self) -> Runner:
         return self
@@ -852,22 +932,33 @@ class Runner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def prestart(self) -> None:
+        """Start the fork servers' interpreter now, while the caller still reads pages; they
+        preload once the first programs are known."""
+        if self.mode == "fork":
+            with self._lock:
+                if self._spare is None and not self._ready:
+                    self._spare = _Group(self.workers)
+
+    def _start(self, count: int) -> list[_Server]:
+        group = self._spare if self._spare is not None and count == self.workers else None
+        if group is None:
+            group = _Group(count)
+        else:
+            self._spare = None
+        self._groups.append(group)
+        servers = group.start(self.preload or ())
+        self.excluded += group.excluded
+        if group.excluded and self.preload:  # a replacement need not learn it again
+            self.preload = tuple(n for n in self.preload if n not in group.excluded)
+        return servers
+
     def _acquire(self) -> _Server:
         with self._lock:
-            try:
-                return self._idle.get_nowait()
-            except queue.Empty:
-                pass
-            start_new = self._started < self.workers
-            if start_new:
-                self._started += 1
-        if start_new:
-            server = _Server(self.preload or ())
-            with self._lock:
-                self._all.append(server)
-                if server.excluded and self.preload:  # later servers need not learn it again
-                    self.preload = tuple(n for n in self.preload if n not in server.excluded)
-            return server
+            if not self._ready:
+                for server in self._start(self.workers):
+                    self._idle.put(server)
+                self._ready = True
         return self._idle.get(timeout=None)
 
     def plan(self, programs: Sequence[Program]) -> None:
@@ -885,10 +976,10 @@ class Runner:
             outcome = server.run(program)
         except (RunnerError, OSError, ValueError) as exc:
             # The server died (it should not): replace it so later programs still run.
-            with self._lock:
-                self._all.remove(server)
-                self._started -= 1
             server.close()
+            with self._lock:
+                for replacement in self._start(1):
+                    self._idle.put(replacement)
             return Outcome("error", None, "", "", (), None, False, False, False, 0.0, 0,
                            f"runner failed: {exc}")
         self._idle.put(server)
@@ -906,9 +997,13 @@ class Runner:
 
     def close(self) -> None:
         with self._lock:
-            servers, self._all = self._all, []
-        for server in servers:
-            server.close()
+            groups, self._groups = self._groups, []
+            if self._spare is not None:
+                groups.append(self._spare)
+                self._spare = None
+            self._ready = False
+        for group in groups:
+            group.close()
 
 
 def run_program(program: Program, mode: str | None = None) -> Outcome:
@@ -919,9 +1014,9 @@ def run_program(program: Program, mode: str | None = None) -> Outcome:
 
 def _main(argv: Iterable[str]) -> int:
     args = list(argv)
-    if args[:1] == ["--serve"] and len(args) <= 2:
-        return serve(json.loads(args[1]) if len(args) == 2 else ())
-    print("usage: python -m twnotes.runner --serve [JSON list of modules]", file=sys.stderr)
+    if len(args) == 2 and args[0] == "--group":
+        return serve_group([(int(r), int(w)) for r, w in json.loads(args[1])])
+    print("usage: python -m twnotes.runner --group JSON-LIST-OF-FD-PAIRS", file=sys.stderr)
     return 2
 
 

@@ -898,6 +898,20 @@ def command(paths: Sequence[Path] | None = None, *, list_only: bool = False,
     except config.ConfigError as exc:
         print(exc, file=err)
         return 2
+    with Runner(workers=jobs, extra_preload=settings.preload) as runner:
+        if not list_only:
+            runner.prestart()  # the servers' interpreter starts while the pages are read
+        return _command(runner, paths, settings, list_only=list_only, update=update,
+                        json_path=json_path, pattern=pattern, shard=shard,
+                        use_cache=use_cache, out=out, err=err, started=started)
+
+
+def _command(runner: Runner, paths: Sequence[Path] | None, settings: Settings, *,
+             list_only: bool, update: bool, json_path: Path | None,
+             pattern: Sequence[str] | str | None, shard: tuple[int, int] | None,
+             use_cache: bool, out: Any, err: Any, started: float) -> int:
+    import time
+
     collected = collect(paths or settings.content_paths(), settings)
     if collected.errors:
         for error in collected.errors:
@@ -915,8 +929,7 @@ def command(paths: Sequence[Path] | None = None, *, list_only: bool = False,
                 print(f"{snippet.id}\t{snippet.info}", file=out)
         return 0
     cache_ = Cache(default_cache_dir() if use_cache else None)
-    with Runner(workers=jobs, extra_preload=settings.preload) as runner:
-        runs = run(cases, runner, cache_, settings)
+    runs = run(cases, runner, cache_, settings)
     if update:
         changed = update_outputs([r.case for r in runs],
                                  [x for r in runs for x in r.results], settings)
