@@ -127,9 +127,11 @@ def enter_segment(index: int, deprecations_allowed: bool) -> None:
 def collect_garbage() -> None:
     """A Deferred that failed and was dropped reports itself when collected: collect now,
     while the segment that dropped it is still the current one (a forked child never runs
-    the interpreter's shutdown, so nothing else would collect it)."""
-    with contextlib.suppress(BaseException):
-        gc.collect()
+    the interpreter's shutdown, so nothing else would collect it). Without Deferreds there
+    is nothing to report, and a collection would only copy the server's pages."""
+    if "twisted.internet.defer" in sys.modules:
+        with contextlib.suppress(BaseException):
+            gc.collect()
 
 
 def findings() -> list[dict[str, Any]]:

@@ -245,7 +245,7 @@ def run_in_child(program: Program, workdir: str, status_fd: int = STATUS_FD) -> 
             code = 130 if isinstance(exc, KeyboardInterrupt) else 1
         with contextlib.suppress(BaseException):
             shutdown = getattr(threading, "_shutdown", None)
-            if shutdown is not None:
+            if shutdown is not None and threading.active_count() > 1:
                 shutdown()  # wait for non-daemon threads, as interpreter exit does
         with contextlib.suppress(BaseException):
             atexit._run_exitfuncs()
