@@ -1,7 +1,8 @@
 """The `twnotes` command line: a thin face over the library modules.
 
 Each subcommand parses its arguments here and calls one library function that returns
-an exit code: 0 clean, 1 findings or failures, 2 bad input.
+an exit code: 0 clean, 1 findings or failures, 2 bad input (`snippets`: 5 when -k selects
+nothing).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_sanitize(sub)
     add_snippets(sub)
+    add_watch(sub)
     add_audit(sub)
     return parser
 
@@ -95,6 +97,32 @@ def add_snippets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser.set_defaults(func=run)
 
 
+def add_watch(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "watch", help="rerun a page's snippets whenever it is saved (make serve)",
+        usage="twnotes watch [-j N] [PATH ...] [-- COMMAND ...]",
+        description="Run every snippet, then start COMMAND (e.g. hugo server) and rerun the "
+        "snippets of each page when it is saved, updating the results file of "
+        "[tool.twnotes] that Hugo watches. Ctrl-C stops everything.")
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                        help="programs run at once (default: CPU count)")
+
+    def run(args: argparse.Namespace) -> int:
+        from twnotes.config import ConfigError, load
+        from twnotes.watch import watch
+
+        try:
+            settings = load()
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        return watch(args.paths or None, args.then, out=sys.stdout, jobs=args.jobs,
+                     settings=settings)
+
+    parser.set_defaults(func=run, then=[])
+
+
 def add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "audit", help="check the built site: no script or handler the layouts did not put there",
@@ -114,7 +142,14 @@ def _audit(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    then: list[str] = []
+    if argv[:1] == ["watch"] and "--" in argv:  # `twnotes watch PATH -- hugo server …`
+        at = argv.index("--")
+        argv, then = argv[:at], argv[at + 1:]
     args = parser.parse_args(argv)
+    if then:
+        args.then = then
     code: int = args.func(args)
     return code
 

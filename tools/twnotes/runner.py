@@ -992,8 +992,12 @@ class Runner:
         self.plan(programs)
         if len(programs) == 1 or self.workers == 1:
             return [self.run(p) for p in programs]
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
             return list(pool.map(self.run, programs))
+        finally:
+            # After Ctrl-C, the programs not started yet are dropped, not run.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         with self._lock:
