@@ -1,4 +1,4 @@
-"""What the fork servers import ahead (twnotes.preload, runner.preload), with real servers:
+"""What the fork servers import ahead (twnotes.preload), with real servers:
 what the snippets import and the configured modules, never a reactor or a monkey-patcher,
 and a module that would make a server unfit is left out."""
 

@@ -10,14 +10,19 @@ NEVER is the one list of what must not be imported ahead: anything that installs
 (a program must still be able to choose its own, and a reactor cannot be shared or
 restarted) or that patches the standard library on import (gevent's and eventlet's
 monkey-patching). The server also checks after each import that none of them crept in,
-that no thread was started, and that no DeprecationWarning was hidden (see runner.preload).
+that no thread was started, and that no DeprecationWarning was hidden (import_ahead).
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
-from collections.abc import Iterable
+import sys
+import threading
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 NEVER = (
     "twisted.internet.reactor",  # importing it installs the default reactor
@@ -133,3 +138,89 @@ def preload_for(codes: Iterable[str], configured: Iterable[str] = ()) -> tuple[s
         wanted.update(TWISTED_BASE)
     chosen = sorted(name for name in wanted if not never(name))
     return tuple(chosen) + tuple(n for n in configured if n not in wanted and not never(n))
+
+
+# ---------------------------------------------------------------------------- in the zygote
+
+
+def _polluted(before: set[str], threads_before: int,
+              caught: Sequence[warnings.WarningMessage]) -> str:
+    """Why the last import left the server unfit to fork programs from ('' if it did not)."""
+    bad = sorted(m for m in set(sys.modules) - before if never(m))
+    if bad:
+        return f"it imported {bad[0]}"
+    if threading.active_count() > threads_before:
+        return "it started a thread"
+    if any(issubclass(w.category, DeprecationWarning) for w in caught):
+        return "it warned of a deprecation (a program must see that warning itself)"
+    return ""
+
+
+def import_ahead(names: Sequence[str]) -> tuple[str, str]:
+    """Import what the programs will import; ("", "") or (module, why) for the first one
+    that made the server unfit (the client then starts a server without it).
+
+    Anything it prints goes to stderr: stdout is the wire to the client. The working
+    directory is off sys.path, as it is for the programs (theirs is a fresh temp dir).
+    """
+    import importlib
+
+    saved_path = sys.path[:]
+    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
+    saved_fd = os.dup(1)
+    os.dup2(2, 1)
+    queue_ = list(names)
+    seen: set[str] = set()
+    try:
+        while queue_:
+            name = queue_.pop(0)
+            if name in seen or name in sys.modules or never(name):
+                continue
+            seen.add(name)
+            source = _source_of(name)
+            if source is not None and imports_never_at_top(source):
+                # It installs a reactor (or patches) when imported: preload what it imports.
+                package = name if _is_package(name) else name.rpartition(".")[0]
+                queue_[:0] = top_level_imports(source, package)
+                continue
+            threads, before = threading.active_count(), set(sys.modules)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    importlib.import_module(name)
+                except Exception:  # not importable (or not a module): the program will say
+                    continue
+            why = _polluted(before, threads, caught)
+            if why:
+                return name, why
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved_fd, 1)
+        os.close(saved_fd)
+        sys.path[:] = saved_path
+    return "", ""
+
+
+def _spec(name: str) -> Any:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name)  # imports the parent packages (safe: checked)
+    except (ImportError, ValueError, AttributeError):
+        return None
+
+
+def _source_of(name: str) -> str | None:
+    spec = _spec(name)
+    origin = getattr(spec, "origin", None)
+    if not isinstance(origin, str) or not origin.endswith(".py"):
+        return None
+    try:
+        with open(origin, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _is_package(name: str) -> bool:
+    return getattr(_spec(name), "submodule_search_locations", None) is not None

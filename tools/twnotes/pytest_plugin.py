@@ -20,17 +20,8 @@ import pytest
 
 from twnotes import config, pages
 from twnotes.runner import Outcome, Runner
-from twnotes.snippets import (
-    Case,
-    Result,
-    chain,
-    collect,
-    extract,
-    failure_text,
-    judge,
-    parse_shard,
-    select,
-)
+from twnotes.snippets import Case, chain, collect, extract, parse_shard, select
+from twnotes.verdicts import Result, failure_text, judge
 
 RUNNER_KEY = pytest.StashKey[Runner]()
 SETTINGS_KEY = pytest.StashKey[config.Settings]()

@@ -52,7 +52,6 @@ import threading
 import time
 import traceback
 import types
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, NoReturn
@@ -646,89 +645,6 @@ def _split(text: str, count: int) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------- the server
 
 
-def _polluted(before: set[str], threads_before: int,
-              caught: Sequence[warnings.WarningMessage]) -> str:
-    """Why the last import left the server unfit to fork programs from ('' if it did not)."""
-    bad = sorted(m for m in set(sys.modules) - before if preload_rules.never(m))
-    if bad:
-        return f"it imported {bad[0]}"
-    if threading.active_count() > threads_before:
-        return "it started a thread"
-    if any(issubclass(w.category, DeprecationWarning) for w in caught):
-        return "it warned of a deprecation (a program must see that warning itself)"
-    return ""
-
-
-def preload(names: Sequence[str]) -> tuple[str, str]:
-    """Import what the programs will import; ("", "") or (module, why) for the first one
-    that made the server unfit (the client then starts a server without it).
-
-    Anything it prints goes to stderr: stdout is the wire to the client. The working
-    directory is off sys.path, as it is for the programs (theirs is a fresh temp dir).
-    """
-    import importlib
-
-    saved_path = sys.path[:]
-    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
-    saved_fd = os.dup(1)
-    os.dup2(2, 1)
-    queue_ = list(names)
-    seen: set[str] = set()
-    try:
-        while queue_:
-            name = queue_.pop(0)
-            if name in seen or name in sys.modules or preload_rules.never(name):
-                continue
-            seen.add(name)
-            source = _source_of(name)
-            if source is not None and preload_rules.imports_never_at_top(source):
-                # It installs a reactor (or patches) when imported: preload what it imports.
-                package = name if _is_package(name) else name.rpartition(".")[0]
-                queue_[:0] = preload_rules.top_level_imports(source, package)
-                continue
-            threads, before = threading.active_count(), set(sys.modules)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    importlib.import_module(name)
-                except Exception:  # not importable (or not a module): the program will say
-                    continue
-            why = _polluted(before, threads, caught)
-            if why:
-                return name, why
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved_fd, 1)
-        os.close(saved_fd)
-        sys.path[:] = saved_path
-    return "", ""
-
-
-def _spec(name: str) -> Any:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(name)  # imports the parent packages (safe: checked)
-    except (ImportError, ValueError, AttributeError):
-        return None
-
-
-def _source_of(name: str) -> str | None:
-    spec = _spec(name)
-    origin = getattr(spec, "origin", None)
-    if not isinstance(origin, str) or not origin.endswith(".py"):
-        return None
-    try:
-        with open(origin, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _is_package(name: str) -> bool:
-    return getattr(_spec(name), "submodule_search_locations", None) is not None
-
-
 def _readline_fd(fd: int) -> bytes:
     """One line from a pipe, unbuffered (nothing after it is consumed)."""
     line = bytearray()
@@ -767,7 +683,7 @@ def serve_group(pairs: Sequence[tuple[int, int]]) -> int:
     first = _readline_fd(pairs[0][0])
     if not first:
         return 0  # the client left before it knew what to preload
-    culprit, why = preload(json.loads(first)["preload"])
+    culprit, why = preload_rules.import_ahead(json.loads(first)["preload"])
     if culprit:
         os.write(pairs[0][1], json.dumps({"ready": False, "exclude": culprit, "why": why})
                  .encode() + b"\n")
@@ -924,7 +840,7 @@ class Runner:
         self._ready = False
         self._spare: _Group | None = None  # spawned early, not started yet
         self._lock = threading.Lock()
-        self.excluded: list[str] = []  # modules left out of the preload (see preload())
+        self.excluded: list[str] = []  # modules left out of the preload (see import_ahead)
 
     def __enter__(self) -> Runner:
         return self

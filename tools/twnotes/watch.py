@@ -26,11 +26,10 @@ from twnotes.snippets import (
     collect,
     default_cache_dir,
     display_path,
-    failure_text,
     merge_results,
     run,
-    summary,
 )
+from twnotes.verdicts import failure_text, summary
 
 STOP_GRACE_S = 5.0
 DEBOUNCE_MS = 200
