@@ -37,13 +37,7 @@ def runner() -> Iterator[Runner]:
         yield shared
 
 
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run from a temp dir (paths print relative to it) with a private cache."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TWNOTES_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("snippet_dir")
 
 
 def page(name: str, body: str) -> Path:

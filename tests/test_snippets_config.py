@@ -9,18 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from snippets_support import pyproject
 
 from conftest import ROOT
 from twnotes import config
 from twnotes.snippets import command
 
-
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TWNOTES_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("snippet_dir")
 
 
 def page(path: str, body: str) -> Path:
@@ -28,10 +23,6 @@ def page(path: str, body: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text('+++\ntitle = "t"\n+++\n\n' + body, encoding="utf-8")
     return target
-
-
-def pyproject(table: str) -> None:
-    Path("pyproject.toml").write_text(f"[tool.twnotes]\n{table}\n", encoding="utf-8")
 
 
 def cli(*paths: str, pattern: list[str] | None = None) -> tuple[int, str, str]:

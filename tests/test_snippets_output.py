@@ -8,27 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from snippets_support import page, pyproject
 
 from twnotes.normalise import keep_wildcards, matches
 from twnotes.snippets import command
 
-
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TWNOTES_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    return tmp_path
-
-
-def page(body: str) -> Path:
-    path = Path("p.md")
-    path.write_text('+++\ntitle = "t"\n+++\n\n' + body, encoding="utf-8")
-    return path
-
-
-def pyproject(table: str) -> None:
-    Path("pyproject.toml").write_text(f"[tool.twnotes]\n{table}\n", encoding="utf-8")
+pytestmark = pytest.mark.usefixtures("snippet_dir")
 
 
 def cli(update: bool = False) -> tuple[int, str, str]:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from snippets_support import page
 
 from twnotes import pages
 from twnotes.preload import TWISTED_BASE
@@ -23,18 +24,7 @@ def runner() -> Iterator[Runner]:
         yield shared
 
 
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TWNOTES_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    return tmp_path
-
-
-def page(body: str, name: str = "p.md") -> Path:
-    path = Path(name)
-    path.write_text('+++\ntitle = "t"\n+++\n\n' + body, encoding="utf-8")
-    return path
+pytestmark = pytest.mark.usefixtures("snippet_dir")
 
 
 def fence(code: str, attrs: str = "") -> str:

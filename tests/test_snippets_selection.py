@@ -12,25 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from snippets_support import page
 
 from twnotes.snippets import command
 
 TWNOTES = str(Path(sys.executable).parent / "twnotes")
 
 
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TWNOTES_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    return tmp_path
-
-
-def page(body: str, name: str = "p.md") -> Path:
-    path = Path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('+++\ntitle = "t"\n+++\n\n' + body, encoding="utf-8")
-    return path
+pytestmark = pytest.mark.usefixtures("snippet_dir")
 
 
 def cli(*args: str, update: bool = False, list_only: bool = False,

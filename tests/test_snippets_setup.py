@@ -8,21 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from snippets_support import page
 
 from twnotes.snippets import command
 
-
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TWNOTES_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path
-
-
-def page(body: str) -> Path:
-    path = Path("p.md")
-    path.write_text('+++\ntitle = "t"\n+++\n\n' + body, encoding="utf-8")
-    return path
+pytestmark = pytest.mark.usefixtures("snippet_dir")
 
 
 def cli(list_only: bool = False) -> tuple[int, str, str]:
