@@ -69,6 +69,8 @@ def never(name: str) -> bool:
 def imported_by(code: str) -> set[str]:
     """Absolute module names the code imports, and for `from m import x`, also `m.x` (it may
     be a submodule; the server skips what does not import). Unparsable code: nothing."""
+    if "import" not in code:
+        return set()  # most snippets of a large site: no parse needed
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):

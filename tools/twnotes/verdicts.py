@@ -121,7 +121,6 @@ def _stop(case: Case, outcome: Outcome) -> _Stop | None:
     """Why the program as a whole failed, if it did; None when it ended as it should."""
     last = case.last.options
     seg = min(outcome.segment, len(case.blocks) - 1)
-    at = _last_line_in(outcome.stderr, case.first.file)
     if outcome.status == "error":
         return _Stop(seg, f"could not run: {outcome.message}")
     if outcome.status == "timed_out":
@@ -137,6 +136,7 @@ def _stop(case: Case, outcome: Outcome) -> _Stop | None:
         return None
     if outcome.exception is not None:
         name = outcome.exception.removeprefix("builtins.")
+        at = _last_line_in(outcome.stderr, case.first.file)
         if last.raises is not None and seg == end:
             return _Stop(seg, f"expected {last.raises}, got {name}", at)
         hint = (' (DeprecationWarning is an error in snippets; allow="deprecations" on the '
