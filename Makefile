@@ -35,15 +35,16 @@ node:
 # Search while serving: one throwaway build is indexed into static/pagefind/ (gitignored),
 # which `hugo server` then serves; run `make serve` again to refresh the index.
 serve: venv
-	@# Test badges on the page come from the snippet results; a failing snippet is shown as
-	@# failed on its page rather than stopping the preview.
-	-$(MAKE) --no-print-directory snippets
 	rm -rf .cache/serve-site static/pagefind
 	$(HUGO) --quiet --logLevel warn --destination .cache/serve-site
 	$(PAGEFIND) --quiet --site .cache/serve-site --output-path static/pagefind
-	@# In memory: by default hugo server writes a development build (livereload script,
-	@# localhost URLs) into public/, where `make audit` or a deploy would pick it up.
-	$(HUGO) server --bind 127.0.0.1 --port $(PORT) --disableFastRender --renderToMemory
+	@# twnotes watch runs every snippet (a failure prints as file:line: reason and shows as
+	@# failed on its page, it does not stop the preview), starts hugo server, and reruns a
+	@# page's snippets whenever it is saved; Hugo sees the results file change and the badges
+	@# follow. Ctrl-C stops all of it. In memory: by default hugo server writes a development
+	@# build (livereload script, localhost URLs) into public/, where a deploy would pick it up.
+	$(BIN)/twnotes watch -- $(HUGO) server --bind 127.0.0.1 --port $(PORT) \
+		--disableFastRender --renderToMemory
 
 # BASEURL publishes under another address, e.g. a sub-path:
 #   make build BASEURL=https://example.org/twisted-notes/
@@ -105,7 +106,14 @@ bench: venv
 		$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt && \
 		cp requirements-bench.txt $(VENV)/requirements-bench.txt; \
 	fi
+	@# The snippet runs' peer, pytest-markdown-docs, needs markdown-it-py < 4: its own venv.
+	@if ! cmp -s requirements-bench-peer.txt .venv-peer/requirements.txt; then \
+		echo "Setting up .venv-peer from requirements-bench-peer.txt"; \
+		rm -rf .venv-peer && $(PYTHON) -m venv .venv-peer && \
+		.venv-peer/bin/pip install --quiet --disable-pip-version-check -r requirements-bench-peer.txt && \
+		cp requirements-bench-peer.txt .venv-peer/requirements.txt; \
+	fi
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf public static/pagefind .cache/serve-site resources/_gen .pytest_cache .mypy_cache .ruff_cache
+	rm -rf public static/pagefind .cache/serve-site resources/_gen .pytest_cache .mypy_cache .ruff_cache .venv-peer

@@ -41,7 +41,7 @@ class Run:
     cleaning: Sequence[tuple[str, Sequence[Throughput]]]  # (fragment set, results)
     cleaning_fragments: int
     snippet_count: int
-    snippet_ratio: Mapping[str, Mapping[str, float]]
+    snippet_ratio: Mapping[str, Mapping[str, float | None]]
     weights: Sequence[Weight]
     notes: str  # hand-written findings, included verbatim
 
@@ -138,15 +138,29 @@ def markdown(run: Run, chart: str) -> str:
                        f"{_mb(t.max_rss)} | {_mb(t.tree_rss)} | "
                        + ", ".join(f"{w:.2f}" for w in t.walls) + " |")
         out.append("")
-    out += ["## Snippet runs against one fresh `python` per snippet", "",
-            f"bench/snippets_bench.py: {run.snippet_count} trivial snippets on one page; "
-            "baseline is one `python -c` per snippet, one after another; twnotes cold and "
-            "warm are medians of 3 runs.", "",
-            "| snippet | baseline s | twnotes cold s | twnotes warm s | cold / baseline |",
-            "|---|---:|---:|---:|---:|"]
+    out += ["## Snippet runs, side by side", "",
+            "bench/snippets_bench.py: one page of trivial snippets per row, each with its "
+            "expected output; (a) `defer` imports twisted.internet.defer, (b) `six` imports "
+            "six Twisted modules (mail.smtp, names.client, trial.unittest, web.template, "
+            "words.protocols.irc, spread.pb), (c) `plain` imports nothing. twnotes runs each "
+            "snippet in its own process; pytest-markdown-docs 0.9.2 `exec`s every fence in "
+            "the pytest process (no isolation); baseline is one `python -c` per snippet. "
+            "Wall: medians of 3 runs; tree RSS: the largest seen.", "",
+            "| row | snippets | twnotes cold s | twnotes warm s | pytest-markdown-docs s | "
+            "cold / peer | baseline s | cold / baseline | twnotes tree RSS MB | "
+            "peer tree RSS MB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def cell(value: object, spec: str) -> str:
+        return "–" if value is None else format(value, spec)
+
     for kind, row in run.snippet_ratio.items():
-        out.append(f"| {kind} | {row['baseline_s']:.2f} | {row['cold_s']:.2f} | "
-                   f"{row['warm_s']:.2f} | {row['ratio']:.3f} |")
+        out.append(f"| {kind} | {cell(row.get('count'), 'd')} | {row['cold_s']:.2f} | "
+                   f"{row['warm_s']:.2f} | {cell(row.get('peer_s'), '.2f')} | "
+                   f"{cell(row.get('peer_ratio'), '.2f')} | {cell(row.get('baseline_s'), '.2f')}"
+                   f" | {cell(row.get('ratio'), '.3f')} | "
+                   f"{cell(row.get('cold_tree_rss_mb'), '.0f')} | "
+                   f"{cell(row.get('peer_tree_rss_mb'), '.0f')} |")
     out += ["", "## Cleaning throughput, in process", "",
             f"The raw HTML of {run.cleaning_fragments} generated pages (html blocks whole, "
             "inline HTML from its first tag to its last), each cleaner given the allow-list "

@@ -108,6 +108,16 @@ def copy_site_sources(dest: Path, *, content: bool = True) -> Path:
     return dest
 
 
+@pytest.fixture
+def snippet_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """For the snippet tests: run from a temp dir (paths print relative to it), with a
+    private result cache and outside GitHub Actions (no annotations unless a test asks)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TWNOTES_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     return build_site(tmp_path_factory.mktemp("site") / "public", enforce=True)

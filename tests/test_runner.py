@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from twnotes.preload import TWISTED_BASE
 from twnotes.runner import Outcome, Program, Runner, Segment, run_program
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the runner needs fork()")
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the runner need
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[Runner]:
-    with Runner(workers=2) as shared:
+    with Runner(workers=2, extra_preload=TWISTED_BASE) as shared:  # whatever runs first
         yield shared
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import ROOT
 from twnotes import pages
+from twnotes.preload import TWISTED_BASE
 from twnotes.runner import Outcome, Program, Runner
 from twnotes.snippets import (
     Cache,
@@ -32,17 +33,11 @@ DATA = ROOT / "tests" / "data" / "snippets"
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[Runner]:
-    with Runner(workers=2) as shared:
+    with Runner(workers=2, extra_preload=TWISTED_BASE) as shared:  # whatever runs first
         yield shared
 
 
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run from a temp dir (paths print relative to it) with a private cache."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TWNOTES_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("snippet_dir")
 
 
 def page(name: str, body: str) -> Path:
@@ -115,8 +110,8 @@ def test_an_unknown_attribute_is_an_error_naming_file_and_line() -> None:
     code, out, err = cli(str(DATA / "bad-attribute.md"))
     assert code == 2
     assert err.strip() == (f"{DATA / 'bad-attribute.md'}:9: unknown fence attribute "
-                           "'stop_afterr' (known: continues, raises, stop_after, test, "
-                           "timeout, and Hugo's highlighting keys)")
+                           "'stop_afterr' (known: allow, continues, ellipsis, raises, "
+                           "setup, stop_after, test, timeout, and Hugo's highlighting keys)")
     assert out == ""  # bad input: nothing ran
 
 
@@ -215,7 +210,7 @@ def test_a_continued_block_runs_in_the_same_program(runner: Runner) -> None:
 def test_an_error_in_a_continued_block_points_at_that_block(runner: Runner) -> None:
     path = page("p.md", "```python\nx = 1\n```\n\n```python {continues=true}\nx.nope\n```\n")
     results = run(path, runner)
-    assert {(r.status, r.where) for r in results} == {("failed", 10)}
+    assert [(r.status, r.where) for r in results] == [("passed", 5), ("failed", 10)]
 
 
 # ---------------------------------------------------------------- cache
@@ -299,8 +294,8 @@ def test_json_has_the_agreed_schema(tmp_path: Path) -> None:
     assert isinstance(data["python"], str) and isinstance(data["twisted"], str)
     first = data["snippets"][0]
     # The issue's fields, plus the hash the render hook matches against Hugo's .Inner.
-    assert set(first) == {"file", "line", "status", "duration_s", "stdout", "message",
-                          "code_sha256"}
+    assert set(first) == {"file", "line", "status", "duration_s", "stdout", "stderr",
+                          "message", "code_sha256"}
     assert first["code_sha256"] == hashlib.sha256(b'print("hello")').hexdigest()
     assert first["file"].endswith("tests/data/snippets/mixed.md")
     assert (first["line"], first["status"], first["stdout"]) == (7, "passed", "hello\n")
@@ -329,9 +324,9 @@ def test_shard_out_of_range_is_bad_input(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_k_selects_by_id_and_list_runs_nothing() -> None:
     path = page("p.md", "```python\nraise SystemExit(1)\n```\n\n```python\nprint(2)\n```\n")
-    code, out, _ = cli("--list", "-k", "L9", str(path))
+    code, out, _ = cli("--list", "-k", "p.md::L9", str(path))
     assert (code, out) == (0, "p.md::L9\tpython\n")
-    assert cli("-k", "L9", str(path))[0] == 0  # the failing block at L5 is not selected
+    assert cli("-k", "p.md::L9", str(path))[0] == 0  # the failing block at L5 is not selected
 
 
 def test_a_missing_path_is_bad_input() -> None:

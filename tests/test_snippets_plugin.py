@@ -89,3 +89,26 @@ def test_a_flooding_snippet_keeps_the_failure_report_bounded(pytester: pytest.Py
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*content/flood.md:1: printed more than the output limit*"])
     assert len(result.stdout.str()) < 10_000
+
+
+def test_a_failure_shows_the_snippets_stderr(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\ntestpaths = content\n")
+    (pytester.path / "content").mkdir()
+    (pytester.path / "content" / "p.md").write_text(
+        "```python\nimport sys\nprint('the reason', file=sys.stderr)\nprint(1)\n```\n\n"
+        "```output\n2\n```\n", encoding="utf-8")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["content/p.md:7: output differs from the expected output:",
+                                 "-2", "+1", "    the reason"])
+
+
+def test_a_chain_is_one_item_per_block(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\ntestpaths = content\n")
+    (pytester.path / "content").mkdir()
+    (pytester.path / "content" / "p.md").write_text(
+        "```python\nraise KeyError(1)\n```\n\n```python {continues=true}\nprint(2)\n```\n",
+        encoding="utf-8")
+    result = pytester.runpytest_subprocess("-rs")
+    result.assert_outcomes(failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*not run: the program ended in the block at line 1*"])

@@ -133,3 +133,34 @@ def test_the_hook_and_the_runner_hash_the_same_code(tmp_path: Path) -> None:
     site = build_site(tmp_path / "public", source=source)
     soup = BeautifulSoup(site.page("notes/extra/"), "html5lib")
     assert len(soup.select(".tw-content .tw-code .tw-code-passed")) == 3
+
+
+def test_stderr_is_shown_under_the_output_collapsed(tmp_path: Path) -> None:
+    [block] = code_blocks(tmp_path, [note_result(stdout="out\n", stderr="<warn> & why\n")])
+    stderr = block.select_one("details.tw-code-stderr")
+    assert stderr is not None and not stderr.has_attr("open")
+    samp = stderr.select_one("samp")
+    assert samp is not None and samp.get_text() == "<warn> & why\n"  # escaped, not markup
+    output = block.select_one("details.tw-code-output:not(.tw-code-stderr)")
+    assert output is not None
+    assert block.select("details").index(output) < block.select("details").index(stderr)
+
+
+def test_without_stderr_there_is_no_stderr_block(tmp_path: Path) -> None:
+    [block] = code_blocks(tmp_path, [note_result(stdout="out\n", stderr="")])
+    assert block.select(".tw-code-stderr") == []
+
+
+def test_setup_blocks_are_hidden_or_collapsed(tmp_path: Path) -> None:
+    source = site_copy(tmp_path / "src", None)
+    (source / "content" / "notes" / "extra.md").write_text(
+        '+++\ntitle = "x"\n+++\n\n```python {setup="hidden"}\nSECRET_SETUP = 1\n```\n\n'
+        '```python {setup="collapsed"}\nshown_setup = 2\n```\n\n```python\nprint(3)\n```\n',
+        encoding="utf-8")
+    site = build_site(tmp_path / "public", source=source)
+    html = site.page("notes/extra/")
+    assert "SECRET_SETUP" not in html
+    soup = BeautifulSoup(html, "html5lib")
+    [setup] = soup.select(".tw-content details.tw-code-setup")
+    assert not setup.has_attr("open") and "shown_setup" in setup.get_text()
+    assert len(soup.select(".tw-content .tw-code")) == 2  # the collapsed setup and print(3)

@@ -1,7 +1,8 @@
 """The `twnotes` command line: a thin face over the library modules.
 
 Each subcommand parses its arguments here and calls one library function that returns
-an exit code: 0 clean, 1 findings or failures, 2 bad input.
+an exit code: 0 clean, 1 findings or failures, 2 bad input (`snippets`: 5 when -k selects
+nothing).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sanitize(sub)
     add_snippets(sub)
     add_enforce(sub)
+    add_watch(sub)
     add_audit(sub)
     return parser
 
@@ -67,16 +69,19 @@ def add_snippets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
     parser = sub.add_parser(
         "snippets", help="run every Python code block of the pages as a test",
-        description="Run every ```python block under PATH (default content/) in isolation; "
-        "exit 0 all pass, 1 any failure, 2 bad input.",
+        description="Run every ```python block under PATH (default: the content folders of "
+        "[tool.twnotes], else content/) in isolation; exit 0 all pass, 1 any failure, 2 bad "
+        "input, 5 when -k selects nothing.",
     )
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     parser.add_argument("--list", action="store_true", help="list the snippets, run nothing")
     parser.add_argument("--update", action="store_true",
                         help="rewrite ```output blocks from what the snippets print")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write results as JSON")
-    parser.add_argument("-k", dest="pattern", metavar="PATTERN",
-                        help="only snippets whose id (file::Lline) contains PATTERN")
+    parser.add_argument("-k", dest="pattern", metavar="ID", action="append",
+                        help="only the snippet with this id (file::Lline, as --list shows it; "
+                        "the path may start at any folder), with its whole continues chain; "
+                        "`*` matches any text; repeatable. Nothing selected: exit 5")
     parser.add_argument("--shard", type=shard, metavar="I/N", help="run shard I of N")
     parser.add_argument("--no-cache", action="store_true", help="run even unchanged snippets")
     parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
@@ -86,7 +91,7 @@ def add_snippets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         from twnotes.snippets import command
 
         return command(
-            args.paths or [Path("content")], list_only=args.list, update=args.update,
+            args.paths or None, list_only=args.list, update=args.update,
             json_path=args.json, pattern=args.pattern, shard=args.shard,
             use_cache=not args.no_cache, jobs=args.jobs,
         )
@@ -117,6 +122,32 @@ def _enforce(args: argparse.Namespace) -> int:
                        sys.stderr, jobs=args.jobs)
 
 
+def add_watch(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "watch", help="rerun a page's snippets whenever it is saved (make serve)",
+        usage="twnotes watch [-j N] [PATH ...] [-- COMMAND ...]",
+        description="Run every snippet, then start COMMAND (e.g. hugo server) and rerun the "
+        "snippets of each page when it is saved, updating the results file of "
+        "[tool.twnotes] that Hugo watches. Ctrl-C stops everything.")
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                        help="programs run at once (default: CPU count)")
+
+    def run(args: argparse.Namespace) -> int:
+        from twnotes.config import ConfigError, load
+        from twnotes.watch import watch
+
+        try:
+            settings = load()
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        return watch(args.paths or None, args.then, out=sys.stdout, jobs=args.jobs,
+                     settings=settings)
+
+    parser.set_defaults(func=run, then=[])
+
+
 def add_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "audit", help="check the built site: no script or handler the layouts did not put there",
@@ -136,7 +167,14 @@ def _audit(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    then: list[str] = []
+    if argv[:1] == ["watch"] and "--" in argv:  # `twnotes watch PATH -- hugo server …`
+        at = argv.index("--")
+        argv, then = argv[:at], argv[at + 1:]
     args = parser.parse_args(argv)
+    if then:
+        args.then = then
     code: int = args.func(args)
     return code
 

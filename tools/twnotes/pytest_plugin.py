@@ -3,8 +3,12 @@
 Registered through the `pytest11` entry point, so a plain `pytest` from the repository root
 collects them next to the unit tests, and xdist, `-k` and `--junitxml` work as for any test.
 Only Markdown files under the `twnotes_snippet_paths` ini setting (default `content`) are
-collected, so Markdown fixtures elsewhere in the tree are left alone. Runs go through the same
-isolated runner as `twnotes snippets`, without the cache: under pytest a test always runs.
+collected, so Markdown fixtures elsewhere in the tree are left alone (without that setting:
+the `content` folders of `[tool.twnotes]`). Runs go through the same isolated runner as
+`twnotes snippets`, without the cache: under pytest a test always runs.
+
+One item per block, as the command counts them: the blocks of a `continues` chain are one
+program, run once (by whichever of its items runs first in this process) and judged per block.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from typing import Any
 
 import pytest
 
-from twnotes import pages
-from twnotes.runner import Runner
-from twnotes.snippets import Case, Result, chain, collect, extract, judge, parse_shard, select
+from twnotes import config, pages
+from twnotes.runner import Outcome, Runner
+from twnotes.snippets import Case, chain, collect, extract, parse_shard, select
+from twnotes.verdicts import Result, failure_text, judge
 
 RUNNER_KEY = pytest.StashKey[Runner]()
+SETTINGS_KEY = pytest.StashKey[config.Settings]()
+OUTCOMES_KEY = pytest.StashKey[dict[str, Outcome]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -29,9 +36,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                           "`twnotes snippets --shard I/N` (CI splits them over a matrix)")
 
 
-def _roots(config: pytest.Config) -> list[Path]:
-    configured: list[Path] = config.getini("twnotes_snippet_paths")
-    return [p.resolve() for p in configured] or [config.rootpath / "content"]
+def _settings(pytest_config: pytest.Config) -> config.Settings:
+    settings = pytest_config.stash.get(SETTINGS_KEY, None)
+    if settings is None:
+        try:
+            settings = config.load(pytest_config.rootpath)
+        except config.ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        pytest_config.stash[SETTINGS_KEY] = settings
+    return settings
+
+
+def _roots(pytest_config: pytest.Config) -> list[Path]:
+    configured: list[Path] = pytest_config.getini("twnotes_snippet_paths")
+    return [p.resolve() for p in configured] or [
+        p.resolve() for p in _settings(pytest_config).content_paths()]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -45,6 +64,14 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The servers preload what all the collected snippets import; then --snippets-shard."""
+    cases = {i.case.id: i.case for i in items if isinstance(i, SnippetItem)}
+    if cases:
+        _runner(config).plan([case.program() for case in cases.values()])
+    _shard(config, items)
+
+
+def _shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     """--snippets-shard: keep the shard's snippets, chosen by the command's own selection.
 
     The partition is computed over the command's case order (not pytest's collection order,
@@ -58,7 +85,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         shard = parse_shard(text)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    chosen = {case.id for case in select(collect(_roots(config)).cases, shard=shard)}
+    chosen = {case.id for case in select(collect(_roots(config), _settings(config)).cases,
+                                         shard=shard)}
     keep = [i for i in items if not isinstance(i, SnippetItem) or i.case.id in chosen]
     dropped = [i for i in items if isinstance(i, SnippetItem) and i.case.id not in chosen]
     if dropped:
@@ -69,7 +97,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _runner(config: pytest.Config) -> Runner:
     runner = config.stash.get(RUNNER_KEY, None)
     if runner is None:
-        runner = config.stash[RUNNER_KEY] = Runner(workers=1)
+        runner = config.stash[RUNNER_KEY] = Runner(
+            workers=1, extra_preload=_settings(config).preload)
     return runner
 
 
@@ -82,11 +111,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 class SnippetFile(pytest.File):
     def collect(self) -> list[pytest.Item]:
         try:
-            cases = chain(extract(pages.read_page(self.path)))
+            cases = chain(extract(pages.read_page(self.path), _settings(self.config)))
         except pages.PageError as exc:
             raise self.CollectError(str(exc)) from None
-        return [SnippetItem.from_parent(self, name=f"L{case.first.line}", case=case)
-                for case in cases]
+        return [SnippetItem.from_parent(self, name=f"L{snippet.line}", case=case, index=n)
+                for case in cases for n, snippet in enumerate(case.snippets)]
 
 
 class SnippetFailure(Exception):
@@ -96,25 +125,34 @@ class SnippetFailure(Exception):
 
 
 class SnippetItem(pytest.Item):
-    def __init__(self, *, case: Case, **kwargs: Any) -> None:
+    def __init__(self, *, case: Case, index: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case = case
+        self.index = index
         if case.skip:
             self.add_marker(pytest.mark.skip(reason='test="skip" on the fence'))
 
+    def _outcome(self) -> Outcome:
+        """The chain's one run in this process (its first item to run starts it)."""
+        outcomes = self.config.stash.setdefault(OUTCOMES_KEY, {})
+        if self.case.id not in outcomes:
+            outcomes[self.case.id] = _runner(self.config).run(self.case.program())
+        return outcomes[self.case.id]
+
     def runtest(self) -> None:
-        outcome = _runner(self.config).run(self.case.program())
-        for result in judge(self.case, outcome):
-            if result.status == "failed":
-                raise SnippetFailure(result)
+        results = judge(self.case, self._outcome(), settings=_settings(self.config))
+        result = results[self.index]
+        if result.status == "skipped":
+            pytest.skip(result.message)
+        if result.status == "failed":
+            raise SnippetFailure(result)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         if isinstance(excinfo.value, SnippetFailure):
-            result = excinfo.value.result
-            text = f"{result.file}:{result.where or result.line}: {result.message}"
-            return f"{text}\n{result.detail}" if result.detail else text
+            return failure_text(excinfo.value.result)
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, self.case.first.line - 1, self.case.id
+        snippet = self.case.snippets[self.index]
+        return self.path, snippet.line - 1, snippet.id

@@ -36,6 +36,7 @@ import builtins
 import contextlib
 import dataclasses
 import errno
+import gc
 import json
 import linecache
 import os
@@ -55,6 +56,9 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, NoReturn
 
+from twnotes import child_checks
+from twnotes import preload as preload_rules
+
 # Written by the child between two segments so one run can be split per segment afterwards.
 SEGMENT_MARK = "\x00\x1etwnotes-segment\x1e\x00\n"
 DEFAULT_OUTPUT_LIMIT = 1 << 20  # bytes of stdout + stderr kept; past it the program is killed
@@ -63,31 +67,6 @@ KILL_WAIT_S = 2.0  # after SIGKILL, how long to wait for the group to vanish
 READ_CHUNK = 1 << 16
 STATUS_FD = 3  # in the child: where it reports how the program ended
 MARKER_ENV = "TWNOTES_SNIPPET"  # value: a fresh token per program, inherited by descendants
-
-# Modules the fork server imports so children start warm. Never twisted.internet.reactor:
-# importing it installs the default reactor and a program could no longer choose one.
-PRELOAD = (
-    "twisted.internet.defer",
-    "twisted.internet.protocol",
-    "twisted.internet.task",
-    "twisted.internet.endpoints",
-    "twisted.internet.error",
-    "twisted.internet.interfaces",
-    "twisted.internet.threads",
-    "twisted.internet.testing",
-    "twisted.internet.pollreactor",
-    "twisted.internet.epollreactor",
-    "twisted.internet.selectreactor",
-    "twisted.internet.default",
-    "twisted.protocols.basic",
-    "twisted.python.failure",
-    "twisted.python.log",
-    "twisted.logger",
-    "twisted.web.client",
-    "twisted.web.server",
-    "twisted.web.resource",
-    "asyncio",
-)
 
 Status = Literal["exited", "timed_out", "output_limit", "error"]
 
@@ -98,6 +77,8 @@ class Segment:
 
     code: str
     first_line: int = 1
+    errors_allowed: bool = False  # Twisted's logged error/critical events do not fail it
+    deprecations_allowed: bool = False  # DeprecationWarning is not an error while it runs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,13 +116,19 @@ class Outcome:
     duration_s: float
     pid: int
     message: str = ""
+    segments_stderr: tuple[str, ...] = ()  # stderr split at segment boundaries
+    segment: int = 0  # index of the segment that was running when the program ended
+    # Twisted's logged error/critical events: {"segment": i, "level": ..., "text": ...}
+    findings: tuple[dict[str, Any], ...] = ()
+    compile_failed: bool = False  # a syntax error: no segment ran
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outcome:
-        data["segments_stdout"] = tuple(data["segments_stdout"])
+        for key in ("segments_stdout", "segments_stderr", "findings"):
+            data[key] = tuple(data.get(key, ()))
         return cls(**data)
 
 
@@ -206,7 +193,7 @@ def run_in_child(program: Program, workdir: str, status_fd: int = STATUS_FD) -> 
     """
     code = 1
     compiling = False
-    report: dict[str, Any] = {"exception": None}
+    report: dict[str, Any] = {"exception": None, "segment": 0}
     try:
         _reset_signals()
         _fresh_stdio()
@@ -226,15 +213,22 @@ def run_in_child(program: Program, workdir: str, status_fd: int = STATUS_FD) -> 
         try:
             # Compile everything first: a syntax error anywhere means nothing runs, as in a file.
             compiling = True
-            compiled = [
-                compile(_padded(seg), program.filename, "exec", dont_inherit=True)
-                for seg in program.segments
-            ]
+            compiled = []
+            for index, seg in enumerate(program.segments):
+                report["segment"] = index
+                compiled.append(compile(_padded(seg), program.filename, "exec",
+                                        dont_inherit=True))
             compiling = False
-            for index, obj in enumerate(compiled):
+            child_checks.start([seg.errors_allowed for seg in program.segments])
+            for index, (seg, obj) in enumerate(zip(program.segments, compiled, strict=True)):
                 if index:
+                    child_checks.collect_garbage()  # findings of the block before: its own
                     sys.stdout.flush()
+                    sys.stderr.flush()
                     os.write(1, SEGMENT_MARK.encode())
+                    os.write(2, SEGMENT_MARK.encode())
+                report["segment"] = index
+                child_checks.enter_segment(index, seg.deprecations_allowed)
                 exec(obj, main.__dict__)
             code = 0
         except SystemExit as exc:
@@ -242,6 +236,7 @@ def run_in_child(program: Program, workdir: str, status_fd: int = STATUS_FD) -> 
         except BaseException as exc:
             kind = type(exc)
             report["exception"] = f"{kind.__module__}.{kind.__qualname__}"
+            report["compile_failed"] = compiling
             # Drop this function's own frame: the traceback starts in the program.
             tb = exc.__traceback__
             tb = None if compiling or tb is None else tb.tb_next
@@ -249,10 +244,12 @@ def run_in_child(program: Program, workdir: str, status_fd: int = STATUS_FD) -> 
             code = 130 if isinstance(exc, KeyboardInterrupt) else 1
         with contextlib.suppress(BaseException):
             shutdown = getattr(threading, "_shutdown", None)
-            if shutdown is not None:
+            if shutdown is not None and threading.active_count() > 1:
                 shutdown()  # wait for non-daemon threads, as interpreter exit does
         with contextlib.suppress(BaseException):
             atexit._run_exitfuncs()
+        child_checks.collect_garbage()
+        report["findings"] = child_checks.findings()
         with contextlib.suppress(BaseException):
             sys.stdout.flush()
         with contextlib.suppress(BaseException):
@@ -623,48 +620,97 @@ def supervise(program: Program, spawn: Callable[[Program, str], _Child]) -> Outc
     duration = time.monotonic() - start
     stdout = buffers[child.out].decode("utf-8", errors="replace")
     stderr = buffers[child.err].decode("utf-8", errors="replace")
-    exception = None
+    report: dict[str, Any] = {}
     with contextlib.suppress(ValueError, AttributeError):
-        exception = json.loads(bytes(buffers[child.status]) or b"{}").get("exception")
-    parts = stdout.split(SEGMENT_MARK)
-    parts += [""] * (len(program.segments) - len(parts))
+        report = json.loads(bytes(buffers[child.status]) or b"{}")
+    parts = _split(stdout, len(program.segments))
+    err_parts = _split(stderr, len(program.segments))
+    # Without a final report (killed, timed out) the marks tell which segment was running.
+    segment = report.get("segment", max(len(stdout.split(SEGMENT_MARK)) - 1, 0))
     return Outcome(
-        status=status, returncode=returncode, stdout="".join(parts), stderr=stderr,
-        segments_stdout=tuple(parts), exception=exception, interrupted=interrupted,
+        status=status, returncode=returncode, stdout="".join(parts), stderr="".join(err_parts),
+        segments_stdout=parts, exception=report.get("exception"), interrupted=interrupted,
         truncated=truncated, leftover=not gone, duration_s=round(duration, 4), pid=child.pid,
+        segments_stderr=err_parts, segment=int(segment),
+        findings=tuple(report.get("findings", ())),
+        compile_failed=bool(report.get("compile_failed", False)),
     )
+
+
+def _split(text: str, count: int) -> tuple[str, ...]:
+    parts = text.split(SEGMENT_MARK)
+    return tuple(parts + [""] * (count - len(parts)))
 
 
 # ---------------------------------------------------------------------------- the server
 
 
-def preload() -> None:
-    import importlib
+def _readline_fd(fd: int) -> bytes:
+    """One line from a pipe, unbuffered (nothing after it is consumed)."""
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        chunk = os.read(fd, 1)
+        if not chunk:
+            break
+        line += chunk
+    return bytes(line)
 
-    for name in PRELOAD:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
-    # A preloaded module that pulled in the reactor would break reactor choice: undo it.
-    if "twisted.internet.reactor" in sys.modules:  # pragma: no cover - guarded by a test
-        raise RunnerError("preloading installed a reactor")
 
-
-def serve(stdin: Any = None, stdout: Any = None) -> int:
-    """The fork server: read Programs, answer Outcomes, one JSON line each, until EOF."""
-    stdin = stdin or sys.stdin.buffer
-    stdout = stdout or sys.stdout.buffer
+def serve(stdin: Any, stdout: Any) -> int:
+    """One fork server: read Programs, answer Outcomes, one JSON line each, until EOF."""
     _become_subreaper()
-    # Ctrl-C in a terminal reaches the whole foreground group, servers included: a server
-    # finishes (and cleans up) its current program and leaves when the client closes stdin.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    preload()
-    stdout.write(b'{"ready": true}\n')
+    stdout.write(json.dumps({"ready": True, "pid": os.getpid()}).encode() + b"\n")
     stdout.flush()
     for line in iter(stdin.readline, b""):
         program = Program.from_json(json.loads(line))
         outcome = supervise(program, _spawn_fork)
         stdout.write(json.dumps(outcome.to_json()).encode() + b"\n")
         stdout.flush()
+    return 0
+
+
+def serve_group(pairs: Sequence[tuple[int, int]]) -> int:
+    """The zygote: wait for the preload list on the first pipe, import it once, then fork
+    one fork server per pipe pair (each answers on its own pair) and wait for them all.
+
+    One preload for all servers, not one each: on a 2-core machine the second import of
+    Twisted was a third of a second of CPU. The zygote is no subreaper (its children are the
+    servers, each a subreaper for its own programs' descendants).
+    """
+    # Ctrl-C in a terminal reaches the whole foreground group, servers included: a server
+    # finishes (and cleans up) its current program and leaves when the client closes stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    first = _readline_fd(pairs[0][0])
+    if not first:
+        return 0  # the client left before it knew what to preload
+    culprit, why = preload_rules.import_ahead(json.loads(first)["preload"])
+    if culprit:
+        os.write(pairs[0][1], json.dumps({"ready": False, "exclude": culprit, "why": why})
+                 .encode() + b"\n")
+        return 3
+    gc.freeze()  # the preloaded objects: never scanned by a child's gc.collect(), never copied
+    pids = []
+    for k, (read_fd, write_fd) in enumerate(pairs):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - a server
+            code = 70
+            try:
+                for j, (r, w) in enumerate(pairs):
+                    if j != k:
+                        os.close(r)
+                        os.close(w)
+                code = serve(os.fdopen(read_fd, "rb"), os.fdopen(write_fd, "wb"))
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    for r, w in pairs:
+        os.close(r)
+        os.close(w)
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
     return 0
 
 
@@ -676,41 +722,97 @@ def fork_available() -> bool:
 
 
 class _Server:
-    def __init__(self) -> None:
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "twnotes.runner", "--serve"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
-        )
-        if self._readline().get("ready") is not True:
-            raise RunnerError("fork server did not start")
+    """The client's end of one fork server: a pipe pair."""
 
-    def _readline(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
+    def __init__(self, to_server: int, from_server: int) -> None:
+        self.stdin = os.fdopen(to_server, "wb")
+        self.stdout = os.fdopen(from_server, "rb")
+        self.pid = 0
+
+    def readline(self) -> dict[str, Any]:
+        line = self.stdout.readline()
         if not line:
-            code = self.proc.wait(timeout=5)
-            raise RunnerError(f"fork server exited with {code}")
+            raise RunnerError("fork server exited")
         data: dict[str, Any] = json.loads(line)
         return data
 
+    def send(self, data: dict[str, Any]) -> None:
+        self.stdin.write(json.dumps(data).encode() + b"\n")
+        self.stdin.flush()
+
     def run(self, program: Program) -> Outcome:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(program.to_json()).encode() + b"\n")
-        self.proc.stdin.flush()
-        return Outcome.from_json(self._readline())
+        self.send(program.to_json())
+        return Outcome.from_json(self.readline())
 
     def close(self) -> None:
-        if self.proc.stdin is not None:
+        for pipe in (self.stdin, self.stdout):
             with contextlib.suppress(OSError):
-                self.proc.stdin.close()
+                pipe.close()
+
+
+class _Group:
+    """A zygote process and the fork servers it forks once it has preloaded.
+
+    Started early (`spawn`, before the client knows what to preload: the interpreter and
+    this module load meanwhile), given its preload list later (`start`). A module that made
+    the zygote unfit (see `preload`) is left out and a new zygote started without it.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.excluded: list[str] = []
+        self.servers: list[_Server] = []
+        self._spawn()
+
+    def _spawn(self) -> None:
+        theirs: list[int] = []
+        self.servers = []
+        pairs = []
+        for _ in range(self.count):
+            to_r, to_w = os.pipe()
+            from_r, from_w = os.pipe()
+            pairs.append([to_r, from_w])
+            theirs += [to_r, from_w]
+            self.servers.append(_Server(to_w, from_r))
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "twnotes.runner", "--group", json.dumps(pairs)],
+            stdin=subprocess.DEVNULL, env=env, close_fds=True, pass_fds=theirs)
+        for fd in theirs:
+            os.close(fd)
+
+    def start(self, preload: Sequence[str]) -> list[_Server]:
+        names = list(preload)
+        while True:
+            self.servers[0].send({"preload": names})
+            ready = self.servers[0].readline()
+            if ready.get("ready") is True:
+                self.servers[0].pid = int(ready.get("pid", 0))
+                for server in self.servers[1:]:
+                    server.pid = int(server.readline().get("pid", 0))
+                return self.servers
+            culprit = ready.get("exclude")
+            self.close()
+            if not isinstance(culprit, str) or culprit not in names:
+                raise RunnerError(f"fork server did not start: {ready}")
+            names.remove(culprit)
+            self.excluded.append(culprit)
+            self._spawn()
+
+    def close(self) -> None:
+        """Close every pipe (each server leaves after its current program), then wait for
+        the zygote, which waits for its servers; bounded, then killed."""
+        for server in self.servers:
+            server.close()
         try:
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            for server in self.servers:
+                if server.pid:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(server.pid, signal.SIGKILL)
             self.proc.kill()
             self.proc.wait(timeout=5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
 
 
 class Runner:
@@ -720,17 +822,25 @@ class Runner:
     per program from the calling thread (slower, same isolation minus zombie reaping).
     """
 
-    def __init__(self, workers: int | None = None, mode: str | None = None) -> None:
+    def __init__(self, workers: int | None = None, mode: str | None = None,
+                 preload: Sequence[str] | None = None, extra_preload: Sequence[str] = ()
+                 ) -> None:
+        """`preload`: exactly what the servers import; None (the default) means what the
+        first programs run import (twnotes.preload), plus `extra_preload`."""
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.preload: tuple[str, ...] | None = None if preload is None else tuple(preload)
+        self.extra_preload = tuple(extra_preload)
         chosen = mode or os.environ.get("TWNOTES_RUNNER_MODE") or (
             "fork" if fork_available() else "exec")
         if chosen not in ("fork", "exec"):
             raise ValueError(f"unknown runner mode {chosen!r}")
         self.mode = chosen
         self._idle: queue.SimpleQueue[_Server] = queue.SimpleQueue()
-        self._all: list[_Server] = []
+        self._groups: list[_Group] = []
+        self._ready = False
+        self._spare: _Group | None = None  # spawned early, not started yet
         self._lock = threading.Lock()
-        self._started = 0
+        self.excluded: list[str] = []  # modules left out of the preload (see import_ahead)
 
     def __enter__(self) -> Runner:
         return self
@@ -738,34 +848,54 @@ class Runner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def prestart(self) -> None:
+        """Start the fork servers' interpreter now, while the caller still reads pages; they
+        preload once the first programs are known."""
+        if self.mode == "fork":
+            with self._lock:
+                if self._spare is None and not self._ready:
+                    self._spare = _Group(self.workers)
+
+    def _start(self, count: int) -> list[_Server]:
+        group = self._spare if self._spare is not None and count == self.workers else None
+        if group is None:
+            group = _Group(count)
+        else:
+            self._spare = None
+        self._groups.append(group)
+        servers = group.start(self.preload or ())
+        self.excluded += group.excluded
+        if group.excluded and self.preload:  # a replacement need not learn it again
+            self.preload = tuple(n for n in self.preload if n not in group.excluded)
+        return servers
+
     def _acquire(self) -> _Server:
         with self._lock:
-            try:
-                return self._idle.get_nowait()
-            except queue.Empty:
-                pass
-            start_new = self._started < self.workers
-            if start_new:
-                self._started += 1
-        if start_new:
-            server = _Server()
-            with self._lock:
-                self._all.append(server)
-            return server
+            if not self._ready:
+                for server in self._start(self.workers):
+                    self._idle.put(server)
+                self._ready = True
         return self._idle.get(timeout=None)
+
+    def plan(self, programs: Sequence[Program]) -> None:
+        """Fix the preload from these programs' imports, unless it is fixed already."""
+        if self.preload is None:
+            self.preload = preload_rules.preload_for(
+                (seg.code for p in programs for seg in p.segments), self.extra_preload)
 
     def run(self, program: Program) -> Outcome:
         if self.mode == "exec":
             return supervise(program, _spawn_exec)
+        self.plan([program])
         server = self._acquire()
         try:
             outcome = server.run(program)
         except (RunnerError, OSError, ValueError) as exc:
             # The server died (it should not): replace it so later programs still run.
-            with self._lock:
-                self._all.remove(server)
-                self._started -= 1
             server.close()
+            with self._lock:
+                for replacement in self._start(1):
+                    self._idle.put(replacement)
             return Outcome("error", None, "", "", (), None, False, False, False, 0.0, 0,
                            f"runner failed: {exc}")
         self._idle.put(server)
@@ -775,16 +905,25 @@ class Runner:
         """Outcomes in the order of `programs`, run `workers` at a time."""
         if not programs:
             return []
+        self.plan(programs)
         if len(programs) == 1 or self.workers == 1:
             return [self.run(p) for p in programs]
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
             return list(pool.map(self.run, programs))
+        finally:
+            # After Ctrl-C, the programs not started yet are dropped, not run.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         with self._lock:
-            servers, self._all = self._all, []
-        for server in servers:
-            server.close()
+            groups, self._groups = self._groups, []
+            if self._spare is not None:
+                groups.append(self._spare)
+                self._spare = None
+            self._ready = False
+        for group in groups:
+            group.close()
 
 
 def run_program(program: Program, mode: str | None = None) -> Outcome:
@@ -795,9 +934,9 @@ def run_program(program: Program, mode: str | None = None) -> Outcome:
 
 def _main(argv: Iterable[str]) -> int:
     args = list(argv)
-    if args == ["--serve"]:
-        return serve()
-    print("usage: python -m twnotes.runner --serve", file=sys.stderr)
+    if len(args) == 2 and args[0] == "--group":
+        return serve_group([(int(r), int(w)) for r, w in json.loads(args[1])])
+    print("usage: python -m twnotes.runner --group JSON-LIST-OF-FD-PAIRS", file=sys.stderr)
     return 2
 
 

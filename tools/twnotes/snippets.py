@@ -10,8 +10,8 @@ Markdown and turns outcomes into one *result* per snippet.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import difflib
 import hashlib
 import json
 import os
@@ -21,16 +21,28 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from twnotes import pages
+from twnotes import config, pages
+from twnotes import normalise as normalise_
+from twnotes.attributes import AttributeSyntaxError, read_info
+from twnotes.attributes import parse_info as parse_info  # re-exported
+from twnotes.config import Settings
 from twnotes.pages import Page, PageError
 from twnotes.runner import Outcome, Program, Runner, Segment
+from twnotes.verdicts import Result as Result  # re-exported: callers judge through here too
+from twnotes.verdicts import failure_text, skipped, summary
+from twnotes.verdicts import judge as judge
+from twnotes.verdicts import normalise as normalise
 
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
 OUTPUT_LANGUAGE = "output"
-DEFAULT_TIMEOUT = 10.0
-OUR_KEYS = frozenset({"test", "timeout", "stop_after", "raises", "continues"})
+DEFAULT_TIMEOUT = config.DEFAULT_TIMEOUT
+OUR_KEYS = frozenset({"test", "timeout", "stop_after", "raises", "continues", "allow",
+                      "ellipsis", "setup"})
+ALLOW = ("errors", "deprecations")  # allow="errors": logged error/critical events pass
+SETUP_KINDS = ("hidden", "collapsed")
+SETUP_KEYS = frozenset({"setup", "timeout", "allow"})  # what a setup block may carry
 # Keys Hugo itself understands on a code fence: passed to the highlighter (.Options) or
 # rendered as the block's class and id. Case-insensitive, as in Hugo.
 HUGO_KEYS = frozenset(k.lower() for k in (
@@ -38,166 +50,10 @@ HUGO_KEYS = frozenset(k.lower() for k in (
     "lineNoStart", "lineNumbersInTable", "noClasses", "nohl", "style", "tabWidth",
     "class", "id",
 ))
-JSON_STDOUT_LIMIT = 20_000  # characters of output kept per snippet in the JSON for the page
-# What a failure shows of the output (terminal, pytest report): a flood is often one huge
-# line, so lines are cut as well as counted, and the whole is capped.
-TAIL_LINES = 15
-TAIL_LINE_CHARS = 300
-TAIL_CHARS = 4_000
-DIFF_LINES = 20
-CACHE_VERSION = 1
-
-Status = Literal["passed", "failed", "skipped"]
+CACHE_VERSION = 2
 
 
 # ---------------------------------------------------------------------------- fence attributes
-
-
-class AttributeSyntaxError(ValueError):
-    pass
-
-
-_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
-_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9_:.\-]*")
-_SHORTHAND = re.compile(r"[A-Za-z0-9_:.\-]+")
-_ESCAPES = {'"': '"', "/": "/", "\\": "\\", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-
-
-class _AttributeParser:
-    """Goldmark's attribute grammar, as Hugo applies it to a fence's `{...}`.
-
-    Values: "double-quoted" strings with JSON-like escapes, numbers, true/false, [arrays], and
-    bare words. What Hugo refuses (single quotes, `{x}`, `{x=}`, `{ }`) is refused here too, so a
-    page that passes this check also builds.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-
-    def fail(self, what: str) -> AttributeSyntaxError:
-        return AttributeSyntaxError(f"bad fence attributes {self.text!r}: {what}")
-
-    def peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def skip_spaces(self) -> None:
-        while self.peek() in (" ", "\t"):
-            self.pos += 1
-
-    def parse(self) -> dict[str, object]:
-        if self.peek() != "{":
-            raise self.fail("expected '{'")
-        self.pos += 1
-        if self.peek() == "}":
-            self.pos += 1
-            return {}
-        attrs: dict[str, object] = {}
-        while True:
-            self.skip_spaces()
-            if self.peek() == "}" and attrs:
-                self.pos += 1
-                return attrs
-            if not self.peek():
-                raise self.fail("no closing '}'")
-            name, value = self.attribute()
-            attrs[name] = value  # a repeated key: the last one wins, as in Hugo
-            self.skip_spaces()
-            if self.peek() == ",":
-                self.pos += 1
-
-    def attribute(self) -> tuple[str, object]:
-        char = self.peek()
-        if char in (".", "#"):
-            self.pos += 1
-            match = _SHORTHAND.match(self.text, self.pos)
-            if not match:
-                raise self.fail(f"empty {char!r} shorthand")
-            self.pos = match.end()
-            return ("class" if char == "." else "id"), match.group()
-        match = _NAME.match(self.text, self.pos)
-        if not match:
-            raise self.fail(f"expected a name at {self.text[self.pos:]!r}")
-        self.pos = match.end()
-        self.skip_spaces()
-        if self.peek() != "=":
-            raise self.fail(f"{match.group()!r} has no '=value' (quote the value)")
-        self.pos += 1
-        self.skip_spaces()
-        return match.group(), self.value()
-
-    def value(self) -> object:
-        char = self.peek()
-        if char == '"':
-            return self.string()
-        if char == "[":
-            return self.array()
-        if char and (char in "+-" or char.isdigit()):
-            match = _NUMBER.match(self.text, self.pos)
-            end = match.end() if match else self.pos
-            if not match or (end < len(self.text) and self.text[end] not in " \t,}]"):
-                raise self.fail(f"bad number at {self.text[self.pos:]!r}")
-            self.pos = end
-            number = float(match.group())
-            return int(number) if number.is_integer() else number
-        match = _NAME.match(self.text, self.pos)
-        if not match:
-            raise self.fail(f"bad value at {self.text[self.pos:]!r} (use double quotes)")
-        self.pos = match.end()
-        word = match.group()
-        if word == "null":
-            raise self.fail("null is not supported")
-        return {"true": True, "false": False}.get(word, word)
-
-    def string(self) -> str:
-        self.pos += 1
-        out: list[str] = []
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            if char == "\\" and self.pos + 1 < len(self.text):
-                nxt = self.text[self.pos + 1]
-                if nxt in _ESCAPES:
-                    out.append(_ESCAPES[nxt])
-                    self.pos += 2
-                    continue
-                out.append("\\")
-                self.pos += 1
-                continue
-            if char == '"':
-                self.pos += 1
-                return "".join(out)
-            out.append(char)
-            self.pos += 1
-        raise self.fail("unterminated string")
-
-    def array(self) -> list[object]:
-        self.pos += 1
-        items: list[object] = []
-        while True:
-            self.skip_spaces()
-            if self.peek() == "]":
-                self.pos += 1
-                return items
-            if items:
-                if self.peek() != ",":
-                    raise self.fail("expected ',' in array")
-                self.pos += 1
-                self.skip_spaces()
-            items.append(self.value())
-
-
-def parse_info(info: str) -> tuple[str, dict[str, object]]:
-    """The language and attributes of a fence's info string, the way Hugo reads them.
-
-    The language is the first word before `{`; text after the closing `}` is ignored, as Hugo
-    ignores it.
-    """
-    head, brace, _ = info.partition("{")
-    words = head.split()
-    language = words[0] if words else ""
-    if not brace:
-        return language, {}
-    return language, _AttributeParser(info[len(head):].rstrip()).parse()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,6 +65,9 @@ class Options:
     stop_after: float | None = None
     raises: str | None = None
     continues: bool = False
+    allow: tuple[str, ...] = ()  # of ALLOW: what Twisted reports that does not fail it
+    ellipsis: bool | None = None  # `...` in the expected output; None: the site's setting
+    setup: str | None = None  # "hidden" or "collapsed": runs before the next block, no verdict
 
 
 def _number(key: str, value: object) -> float:
@@ -217,16 +76,34 @@ def _number(key: str, value: object) -> float:
     return float(value)
 
 
-def options_from(attrs: dict[str, object]) -> Options:
-    """Validate our keys; ValueError names the first problem. Hugo's own keys pass through."""
-    unknown = sorted(k for k in attrs if k not in OUR_KEYS and k.lower() not in HUGO_KEYS)
+def _allow(value: object) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if (not isinstance(items, list) or not items
+            or not all(isinstance(v, str) and v in ALLOW for v in items)):
+        raise ValueError(f'allow must be "errors", "deprecations" or a list of them, '
+                         f"not {value!r}")
+    return tuple(sorted(set(items)))
+
+
+def _flag(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false, not {value!r}")
+    return value
+
+
+def options_from(attrs: dict[str, object], settings: Settings = config.DEFAULTS) -> Options:
+    """Validate our keys; ValueError names the first problem. Hugo's own keys, and the keys
+    the site's render hooks read (`fence_keys`), pass through without affecting a run."""
+    passthrough = {k.lower() for k in settings.fence_keys} | HUGO_KEYS
+    unknown = sorted(k for k in attrs if k not in OUR_KEYS and k.lower() not in passthrough)
     if unknown:
         raise ValueError(f"unknown fence attribute {unknown[0]!r} "
-                         f"(known: {', '.join(sorted(OUR_KEYS))}, and Hugo's highlighting keys)")
+                         f"(known: {', '.join(sorted(OUR_KEYS))}, and Hugo's highlighting keys"
+                         f"{' and fence_keys of [tool.twnotes]' if settings.fence_keys else ''})")
     test = attrs.get("test")
     if test is not None and test != "skip":
         raise ValueError(f'test must be "skip", not {test!r}')
-    timeout = _number("timeout", attrs["timeout"]) if "timeout" in attrs else DEFAULT_TIMEOUT
+    timeout = _number("timeout", attrs["timeout"]) if "timeout" in attrs else settings.timeout
     stop_after = _number("stop_after", attrs["stop_after"]) if "stop_after" in attrs else None
     if stop_after is not None and stop_after >= timeout:
         raise ValueError(f"stop_after ({stop_after:g}) must be less than timeout ({timeout:g})")
@@ -234,11 +111,20 @@ def options_from(attrs: dict[str, object]) -> Options:
     if raises is not None and (not isinstance(raises, str)
                                or not re.fullmatch(r"[A-Za-z_][\w.]*", raises)):
         raise ValueError(f'raises must be an exception name like "ValueError", not {raises!r}')
-    continues = attrs.get("continues", False)
-    if not isinstance(continues, bool):
-        raise ValueError(f"continues must be true or false, not {continues!r}")
-    return Options(skip=test == "skip", timeout=timeout, stop_after=stop_after,
-                   raises=raises, continues=continues)
+    setup = attrs.get("setup")
+    if setup is not None:
+        if setup not in SETUP_KINDS:
+            raise ValueError(f'setup must be "hidden" or "collapsed", not {setup!r}')
+        clash = sorted(k for k in attrs if k in OUR_KEYS - SETUP_KEYS)
+        if clash:
+            raise ValueError(f"{clash[0]} cannot be used on a setup block (it has no verdict "
+                             "of its own: put it on the block the setup comes before)")
+    return Options(
+        skip=test == "skip", timeout=timeout, stop_after=stop_after, raises=raises,
+        continues=_flag("continues", attrs.get("continues", False)),
+        allow=_allow(attrs["allow"]) if "allow" in attrs else (),
+        ellipsis=_flag("ellipsis", attrs["ellipsis"]) if "ellipsis" in attrs else None,
+        setup=str(setup) if setup is not None else None)
 
 
 # ---------------------------------------------------------------------------- extraction
@@ -324,8 +210,12 @@ def _output_fence(page: Page, token: Any) -> OutputFence:
     return OutputFence(first, end - 1 if closed else None, indent)
 
 
-def extract(page: Page) -> list[Snippet]:
-    """Every Python block of the page, in order; PageError on bad attributes."""
+def extract(page: Page, settings: Settings = config.DEFAULTS) -> list[Snippet]:
+    """Every Python block of the page, in order; PageError on bad attributes.
+
+    On a Python fence, anything Hugo would read differently from what the author likely
+    meant is bad input too: a key given twice, words outside the braces.
+    """
     tokens = pages.tokens(page)
     file = display_path(page.path)
     found: list[Snippet] = []
@@ -334,22 +224,23 @@ def extract(page: Page) -> list[Snippet]:
             continue
         line = token.map[0] + 1
         info = _raw_info(page, token.map[0], token.markup)
-        try:
-            language, attrs = parse_info(info)
-        except AttributeSyntaxError as exc:
-            if _language(info) in PYTHON_LANGUAGES:
-                raise PageError(file, line, str(exc)) from None
-            continue
-        if language.lower() not in PYTHON_LANGUAGES:
+        python = _language(info) in PYTHON_LANGUAGES
+        if not python:
             continue
         try:
-            options = options_from(attrs)
-        except ValueError as exc:
+            _, attrs, ignored = read_info(info)
+            if ignored:
+                raise ValueError(f"bad fence attributes {info!r}: {ignored[0]}")
+            options = options_from(attrs, settings)
+        except (AttributeSyntaxError, ValueError) as exc:
             raise PageError(file, line, str(exc)) from None
         after = _next_block(tokens, index + 1)
         expected = output = None
         if (after is not None and after.type == "fence" and after.map is not None
                 and _language(after.info) == OUTPUT_LANGUAGE):
+            if options.setup is not None:
+                raise PageError(file, after.map[0] + 1, "a setup block has no output of its "
+                                "own: put the output block after the block it sets up")
             expected, output = after.content, _output_fence(page, after)
         found.append(Snippet(page.path, file, line, token.content, options, info,
                              expected, output))
@@ -358,9 +249,15 @@ def extract(page: Page) -> list[Snippet]:
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    """What runs as one program: a snippet and the snippets that continue it."""
+    """What runs as one program: its blocks in page order (setup blocks among them), each
+    one segment of the program; every block that is not setup gets its own verdict."""
 
-    snippets: tuple[Snippet, ...]
+    blocks: tuple[Snippet, ...]
+
+    @property
+    def snippets(self) -> tuple[Snippet, ...]:
+        """The blocks that are tests (setup blocks are part of the next one's program)."""
+        return tuple(s for s in self.blocks if s.options.setup is None)
 
     @property
     def first(self) -> Snippet:
@@ -371,37 +268,58 @@ class Case:
         return self.first.id
 
     @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.snippets)
+
+    @property
     def skip(self) -> bool:
-        return any(s.options.skip for s in self.snippets)
+        return any(s.options.skip for s in self.blocks)
 
     @property
     def timeout(self) -> float:
-        return max(s.options.timeout for s in self.snippets)
+        return max(s.options.timeout for s in self.blocks)
 
     @property
     def last(self) -> Snippet:
-        return self.snippets[-1]
+        return self.blocks[-1]
+
+    def owner(self, segment: int) -> int:
+        """The index in `snippets` of the test a segment belongs to (a setup block belongs
+        to the block after it)."""
+        segment = min(max(segment, 0), len(self.blocks) - 1)
+        return sum(1 for s in self.blocks[:segment] if s.options.setup is None)
 
     def program(self) -> Program:
         return Program(
-            segments=tuple(Segment(s.code, s.code_line) for s in self.snippets),
+            segments=tuple(Segment(s.code, s.code_line, "errors" in s.options.allow,
+                                   "deprecations" in s.options.allow) for s in self.blocks),
             filename=self.first.file, timeout=self.timeout,
             stop_after=self.last.options.stop_after,
         )
 
-    def cache_key(self, versions: Versions) -> str:
+    def cache_key(self, versions: Versions, settings: Settings = config.DEFAULTS) -> str:
         blob = json.dumps({
             "v": CACHE_VERSION, "python": versions.python, "twisted": versions.twisted,
             "snippets": [[s.code, dataclasses.asdict(s.options), s.expected]
-                         for s in self.snippets],
+                         for s in self.blocks],
+            "ellipsis": settings.ellipsis,
+            "normalisers": [[p.pattern, r] for p, r in settings.normalisers],
         }, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def chain(snippets: Sequence[Snippet]) -> list[Case]:
-    """Group one page's snippets into cases; PageError where a chain cannot work."""
+    """Group one page's snippets into cases; PageError where a chain cannot work.
+
+    A setup block joins the program of the block after it (and is shown hidden or collapsed
+    on the page); `continues=true` joins a block to the program before it.
+    """
     groups: list[list[Snippet]] = []
+    pending: list[Snippet] = []  # setup blocks waiting for their block
     for snippet in snippets:
+        if snippet.options.setup is not None:
+            pending.append(snippet)
+            continue
         if snippet.options.continues:
             if not groups:
                 raise PageError(snippet.file, snippet.line,
@@ -412,9 +330,13 @@ def chain(snippets: Sequence[Snippet]) -> list[Case]:
                     raise PageError(previous.file, previous.line,
                                     f"{key} is allowed only on the last block of a continued "
                                     f"program (line {snippet.line} continues it)")
-            groups[-1].append(snippet)
+            groups[-1] += [*pending, snippet]
         else:
-            groups.append([snippet])
+            groups.append([*pending, snippet])
+        pending = []
+    if pending:
+        raise PageError(pending[0].file, pending[0].line,
+                        "a setup block needs a Python block after it on the page")
     return [Case(tuple(group)) for group in groups]
 
 
@@ -424,7 +346,7 @@ class Collected:
     errors: list[str]  # `file:line: reason` for bad input
 
 
-def collect(paths: Iterable[Path]) -> Collected:
+def collect(paths: Iterable[Path], settings: Settings = config.DEFAULTS) -> Collected:
     """Cases from every page under the paths, in file and line order.
 
     A path that is not a page (missing, a dangling symlink, a directory named x.md, a
@@ -438,16 +360,29 @@ def collect(paths: Iterable[Path]) -> Collected:
             errors.append(f"{found.path}: {found.reason}")
             continue
         try:
-            cases.extend(chain(extract(pages.read_page(found))))
+            cases.extend(chain(extract(pages.read_page(found), settings)))
         except PageError as exc:
             errors.append(str(exc))
     return Collected(cases, errors)
 
 
-def select(cases: Sequence[Case], pattern: str | None = None,
+def id_matches(pattern: str, snippet_id: str) -> bool:
+    """-k: the whole id (`content/notes/x.md::L42`), or the id from any folder of its path on
+    (`x.md::L42`, `notes/x.md::L42`); `*` is the only wildcard, matching any text."""
+    rx = re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+    tails = [snippet_id] + [snippet_id[n + 1:] for n, char in enumerate(snippet_id)
+                            if char == "/" and "::" in snippet_id[n + 1:]]
+    return any(rx.fullmatch(tail) for tail in tails)
+
+
+def select(cases: Sequence[Case], patterns: Sequence[str] | str | None = None,
            shard: tuple[int, int] | None = None) -> list[Case]:
-    """Filter by substring of the id (-k), then keep shard I of N (1-based, round robin)."""
-    chosen = [c for c in cases if pattern is None or pattern.lower() in c.id.lower()]
+    """Keep the cases with a block whose id matches a -k pattern (a chain runs whole), then
+    shard I of N (1-based, round robin over cases)."""
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    chosen = [c for c in cases if not patterns
+              or any(id_matches(p, i) for p in patterns for i in c.ids)]
     if shard is not None:
         index, count = shard
         chosen = [c for n, c in enumerate(chosen) if n % count == index - 1]
@@ -478,135 +413,6 @@ def versions() -> Versions:
     except metadata.PackageNotFoundError:
         twisted = "not installed"
     return Versions(platform.python_version(), twisted)
-
-
-@dataclasses.dataclass(frozen=True)
-class Result:
-    """One snippet's verdict. `where` is the line a failure points at (exception, output)."""
-
-    file: str
-    line: int
-    status: Status
-    duration_s: float
-    stdout: str
-    message: str = ""
-    where: int = 0
-    detail: str = ""  # tail of the output, for the terminal
-    cached: bool = False
-    output_mismatch_only: bool = False
-    code_sha256: str = ""  # Snippet.code_sha256: which code this result is about
-
-    def to_json(self) -> dict[str, Any]:
-        stdout = self.stdout
-        if len(stdout) > JSON_STDOUT_LIMIT:
-            stdout = stdout[:JSON_STDOUT_LIMIT] + "\n… (truncated)\n"
-        return {"file": self.file, "line": self.line, "status": self.status,
-                "duration_s": round(self.duration_s, 4), "stdout": stdout,
-                "message": self.message, "code_sha256": self.code_sha256}
-
-
-def normalise(text: str) -> str:
-    """Output as compared: LF line ends, no trailing spaces, no trailing blank lines."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).rstrip("\n")
-
-
-def _last_line_in(stderr: str, filename: str) -> int | None:
-    """The line of the innermost traceback frame (or syntax error) in the snippet's file."""
-    lines = re.findall(rf'File "{re.escape(filename)}", line ([0-9]+)', stderr)
-    return int(lines[-1]) if lines else None
-
-
-def _cut(line: str) -> str:
-    if len(line) <= TAIL_LINE_CHARS:
-        return line
-    return f"{line[:TAIL_LINE_CHARS]} … ({len(line) - TAIL_LINE_CHARS:,} more characters)"
-
-
-def _bounded(lines: Sequence[str], keep: Literal["first", "last"]) -> list[str]:
-    """Each line cut to TAIL_LINE_CHARS, then whole lines dropped (from the far end of what is
-    kept) until the text fits in TAIL_CHARS."""
-    kept = [_cut(line) for line in lines]
-    size = sum(len(line) + 1 for line in kept)
-    while kept and size > TAIL_CHARS:
-        size -= len(kept.pop(0 if keep == "last" else -1)) + 1
-    return kept
-
-
-def _tail(text: str, lines: int = TAIL_LINES) -> str:
-    """The last lines of the output, bounded in characters too (see TAIL_CHARS)."""
-    return "\n".join(_bounded(text.rstrip("\n").splitlines()[-lines:], "last"))
-
-
-def _exception_matches(expected: str, actual: str | None) -> bool:
-    if actual is None:
-        return False
-    module, _, qualname = actual.rpartition(".")
-    short = actual.split(".")[-1]
-    return expected in (actual, qualname, short) or (
-        module == "builtins" and expected == qualname)
-
-
-def _problem(case: Case, outcome: Outcome) -> tuple[str, int | None]:
-    """Why the run failed (empty when it did not), and the line to point at."""
-    last = case.last.options
-    at = _last_line_in(outcome.stderr, case.first.file)
-    if outcome.status == "error":
-        return f"could not run: {outcome.message}", None
-    if outcome.status == "timed_out":
-        extra = f" (SIGINT sent after {last.stop_after:g} s)" if outcome.interrupted else ""
-        return f"timed out after {case.timeout:g} s{extra}", None
-    if outcome.status == "output_limit":
-        return "printed more than the output limit; stopped", None
-    if outcome.leftover:
-        return "a process of the snippet could not be killed", None
-    if last.raises is not None:
-        if _exception_matches(last.raises, outcome.exception):
-            return "", None
-        if outcome.exception is None:
-            return f"expected {last.raises} to be raised, but it exited with " \
-                   f"{outcome.returncode}", None
-        return f"expected {last.raises}, got {outcome.exception.removeprefix('builtins.')}", at
-    if outcome.returncode == 0:
-        return "", None
-    if outcome.exception is not None:
-        name = outcome.exception.removeprefix("builtins.")
-        return f"raised {name}", at
-    if outcome.interrupted:
-        return (f"did not exit cleanly after SIGINT (stop_after={last.stop_after:g}): "
-                f"exit code {outcome.returncode}"), None
-    return f"exited with code {outcome.returncode}", None
-
-
-def judge(case: Case, outcome: Outcome, cached: bool = False) -> list[Result]:
-    """One result per snippet of the case; a failing case fails every snippet in it."""
-    problem, at = _problem(case, outcome)
-    mismatch_only = False
-    if not problem:
-        for snippet, stdout in zip(case.snippets, outcome.segments_stdout, strict=False):
-            if snippet.expected is not None and normalise(stdout) != normalise(
-                    snippet.expected):
-                diff = difflib.unified_diff(
-                    normalise(snippet.expected).splitlines(), normalise(stdout).splitlines(),
-                    "expected", "actual", lineterm="", n=1)
-                problem = "output differs from the expected output:\n" + "\n".join(
-                    _bounded(list(diff)[2:2 + DIFF_LINES], "first"))
-                at = snippet.output.open_index + 1 if snippet.output else snippet.line
-                mismatch_only = True
-                break
-    status: Status = "failed" if problem else "passed"
-    detail = "" if not problem or mismatch_only else _tail(outcome.stderr or outcome.stdout)
-    results = []
-    for snippet, stdout in zip(case.snippets, outcome.segments_stdout, strict=False):
-        results.append(Result(
-            snippet.file, snippet.line, status, outcome.duration_s, stdout, problem,
-            at or case.first.line, detail, cached, mismatch_only, snippet.code_sha256))
-    return results
-
-
-def skipped(case: Case) -> list[Result]:
-    return [Result(s.file, s.line, "skipped", 0.0, "", 'test="skip"', s.line,
-                   code_sha256=s.code_sha256) for s in case.snippets]
 
 
 # ---------------------------------------------------------------------------- cache
@@ -650,28 +456,44 @@ class Cache:
 # ---------------------------------------------------------------------------- running
 
 
-def run_cases(cases: Sequence[Case], runner: Runner, cache_: Cache) -> list[Result]:
-    """Results for every snippet of the cases, in their order; cached passes are not rerun."""
+@dataclasses.dataclass(frozen=True)
+class Ran:
+    """One case after a run: its results, and the outcome they were judged from."""
+
+    case: Case
+    results: list[Result]
+    outcome: Outcome | None  # None when skipped
+
+
+def run(cases: Sequence[Case], runner: Runner, cache_: Cache,
+        settings: Settings = config.DEFAULTS) -> list[Ran]:
+    """Every case, in order; a case whose passing run is cached is not run again."""
     ver = versions()
-    by_case: dict[int, list[Result]] = {}
+    done: dict[int, Ran] = {}
     to_run: list[tuple[int, Case, str]] = []
     for n, case in enumerate(cases):
         if case.skip:
-            by_case[n] = skipped(case)
+            done[n] = Ran(case, skipped(case), None)
             continue
-        key = case.cache_key(ver)
+        key = case.cache_key(ver, settings)
         hit = cache_.get(key)
         if hit is not None:
-            by_case[n] = judge(case, hit, cached=True)
+            done[n] = Ran(case, judge(case, hit, cached=True, settings=settings), hit)
         else:
             to_run.append((n, case, key))
     outcomes = runner.run_all([case.program() for _, case, _ in to_run]) if to_run else []
     for (n, case, key), outcome in zip(to_run, outcomes, strict=True):
-        results = judge(case, outcome)
-        by_case[n] = results
+        results = judge(case, outcome, settings=settings)
+        done[n] = Ran(case, results, outcome)
         if all(r.status == "passed" for r in results):
             cache_.put(key, outcome)
-    return [r for n in range(len(cases)) for r in by_case[n]]
+    return [done[n] for n in range(len(cases))]
+
+
+def run_cases(cases: Sequence[Case], runner: Runner, cache_: Cache,
+              settings: Settings = config.DEFAULTS) -> list[Result]:
+    """Results for every snippet of the cases, in their order; cached passes are not rerun."""
+    return [r for ran in run(cases, runner, cache_, settings) for r in ran.results]
 
 
 def report_json(results: Sequence[Result]) -> dict[str, Any]:
@@ -686,17 +508,63 @@ def write_json(path: Path, results: Sequence[Result]) -> None:
     pages.atomic_write(path, data.encode("utf-8"))
 
 
+def merge_results(path: Path, results: Sequence[Result], current: Sequence[Case]) -> None:
+    """Update the page results file with this run's results, keeping the others that are
+    still right: an entry of a page this run read stays only while a block with that line
+    and code is still there; an entry of a page that no longer exists goes."""
+    known = {(s.file, s.line): s.code_sha256 for c in current for s in c.snippets}
+    read_files = {file for file, _ in known}
+    fresh = {(r.file, r.line) for r in results}
+    kept: list[dict[str, Any]] = []
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        for entry in json.loads(path.read_text(encoding="utf-8")).get("snippets", []):
+            where = (entry["file"], entry["line"])
+            if where in fresh:
+                continue
+            if entry["file"] in read_files:
+                if known.get(where) == entry.get("code_sha256"):
+                    kept.append(entry)
+            elif Path(entry["file"]).is_file():
+                kept.append(entry)
+    entries = kept + [r.to_json() for r in results]
+    entries.sort(key=lambda e: (e["file"], e["line"]))
+    ver = versions()
+    data = json.dumps({"python": ver.python, "twisted": ver.twisted, "snippets": entries},
+                      ensure_ascii=False, indent=1) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pages.atomic_write(path, data.encode("utf-8"))
+
+
 # ---------------------------------------------------------------------------- --update
 
 
-def _fence_body(stdout: str, indent: str, newline: str) -> list[str]:
-    text = normalise(stdout)
+def _fence_body(text: str, indent: str, newline: str) -> list[str]:
     if not text:
         return []
     return [(indent + line if line else "") + newline for line in text.split("\n")]
 
 
-def update_outputs(cases: Sequence[Case], results: Sequence[Result]) -> list[Path]:
+def new_expectation(snippet: Snippet, result: Result, settings: Settings) -> str | None:
+    """What --update writes into the snippet's output block, or None to leave it.
+
+    The run's output after the site's normalisers; where `...` wildcards are on, every line
+    the author wrote that still matches (wildcards included) is kept as written.
+    """
+    actual = normalise_.apply(settings.normalisers, result.stdout)
+    expected = normalise_.clean(snippet.expected or "")
+    if normalise_.apply(settings.normalisers, expected) == actual:
+        return None
+    wildcards = settings.ellipsis if snippet.options.ellipsis is None else \
+        snippet.options.ellipsis
+    if wildcards:
+        if normalise_.matches(normalise_.apply(settings.normalisers, expected), actual, True):
+            return None
+        return normalise_.keep_wildcards(expected, actual)
+    return actual
+
+
+def update_outputs(cases: Sequence[Case], results: Sequence[Result],
+                   settings: Settings = config.DEFAULTS) -> list[Path]:
     """Rewrite each existing output fence from what its snippet printed; pages changed.
 
     Only snippets that ran to a clean end are used (a crash's output is not an expectation).
@@ -704,21 +572,21 @@ def update_outputs(cases: Sequence[Case], results: Sequence[Result]) -> list[Pat
     Edits go from the bottom of each page up, so earlier line indexes stay valid.
     """
     by_id = {(r.file, r.line): r for r in results}
-    edits: dict[Path, list[tuple[Snippet, Result]]] = {}
+    edits: dict[Path, list[tuple[Snippet, str]]] = {}
     for case in cases:
         for snippet in case.snippets:
             result = by_id.get((snippet.file, snippet.line))
             if (snippet.output is None or result is None or result.status == "skipped"
                     or (result.status == "failed" and not result.output_mismatch_only)):
                 continue
-            if normalise(result.stdout) == normalise(snippet.expected or ""):
-                continue
-            edits.setdefault(snippet.path, []).append((snippet, result))
+            text = new_expectation(snippet, result, settings)
+            if text is not None:
+                edits.setdefault(snippet.path, []).append((snippet, text))
     changed = []
     for path, items in edits.items():
         page = pages.read_page(path)
         lines = page.lines
-        for snippet, result in sorted(items, key=lambda item: -item[0].line):
+        for snippet, text in sorted(items, key=lambda item: -item[0].line):
             fence = snippet.output
             assert fence is not None
             if fence.close_index is None:
@@ -726,10 +594,36 @@ def update_outputs(cases: Sequence[Case], results: Sequence[Result]) -> list[Pat
             opening = lines[fence.open_index]
             newline = "\r\n" if opening.endswith("\r\n") else "\n"
             lines[fence.open_index + 1: fence.close_index] = _fence_body(
-                result.stdout, fence.indent, newline)
+                text, fence.indent, newline)
         pages.atomic_write(path, "".join(lines).encode("utf-8"))
         changed.append(path)
     return changed
+
+
+def rejudge_updated(runs: Sequence[Ran], changed: Sequence[Path], cache_: Cache,
+                    settings: Settings) -> list[Ran]:
+    """After --update: the cases of the rewritten pages as they now read (their lines moved),
+    judged against the same outcomes, and stored in the cache when they pass, so the next
+    run reruns nothing that --update just recorded."""
+    ver = versions()
+    fresh: dict[str, list[Case]] = {}
+    for path in changed:
+        page_cases = chain(extract(pages.read_page(path), settings))
+        fresh[display_path(path)] = page_cases
+    position: dict[str, int] = {}
+    out = []
+    for ran in runs:
+        file = ran.case.first.file
+        if file not in fresh or ran.outcome is None:
+            out.append(ran)
+            continue
+        index = position[file] = position.get(file, -1) + 1
+        new_case = fresh[file][index]
+        results = judge(new_case, ran.outcome, cached=ran.results[0].cached, settings=settings)
+        if all(r.status == "passed" for r in results):
+            cache_.put(new_case.cache_key(ver, settings), ran.outcome)
+        out.append(Ran(new_case, results, ran.outcome))
+    return out
 
 
 # ---------------------------------------------------------------------------- the command
@@ -737,58 +631,82 @@ def update_outputs(cases: Sequence[Case], results: Sequence[Result]) -> list[Pat
 
 def _annotation(result: Result) -> str:
     """A GitHub Actions error annotation (message escaped as the runner expects)."""
-    text = result.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    body = result.message + (f"\n{result.detail}" if result.detail else "")
+    text = body.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return f"::error file={result.file},line={result.where or result.line}::{text}"
 
 
 def _print_failure(result: Result, out: Any) -> None:
-    print(f"{result.file}:{result.where or result.line}: {result.message}", file=out)
-    if result.detail:
-        for line in result.detail.splitlines():
-            print(f"    {line}", file=out)
+    print(failure_text(result), file=out)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         print(_annotation(result), file=out)
 
 
-def command(paths: Sequence[Path], *, list_only: bool = False, update: bool = False,
-            json_path: Path | None = None, pattern: str | None = None,
-            shard: tuple[int, int] | None = None, use_cache: bool = True,
-            jobs: int | None = None, out: Any = None, err: Any = None) -> int:
-    """`twnotes snippets`: 0 all passed, 1 a failure, 2 bad input (nothing run then)."""
+def command(paths: Sequence[Path] | None = None, *, list_only: bool = False,
+            update: bool = False, json_path: Path | None = None,
+            pattern: Sequence[str] | str | None = None, shard: tuple[int, int] | None = None,
+            use_cache: bool = True, jobs: int | None = None, out: Any = None,
+            err: Any = None, settings: Settings | None = None) -> int:
+    """`twnotes snippets`: 0 all passed, 1 a failure, 2 bad input (nothing run then),
+    5 when -k selects nothing (as pytest does when no test is selected)."""
     import sys
     import time
 
     out = out or sys.stdout
     err = err or sys.stderr
     started = time.monotonic()
-    collected = collect(paths)
+    try:
+        settings = settings or config.load()
+    except config.ConfigError as exc:
+        print(exc, file=err)
+        return 2
+    with Runner(workers=jobs, extra_preload=settings.preload) as runner:
+        if not list_only:
+            runner.prestart()  # the servers' interpreter starts while the pages are read
+        return _command(runner, paths, settings, list_only=list_only, update=update,
+                        json_path=json_path, pattern=pattern, shard=shard,
+                        use_cache=use_cache, out=out, err=err, started=started)
+
+
+def _command(runner: Runner, paths: Sequence[Path] | None, settings: Settings, *,
+             list_only: bool, update: bool, json_path: Path | None,
+             pattern: Sequence[str] | str | None, shard: tuple[int, int] | None,
+             use_cache: bool, out: Any, err: Any, started: float) -> int:
+    import time
+
+    collected = collect(paths or settings.content_paths(), settings)
     if collected.errors:
         for error in collected.errors:
             print(error, file=err)
         return 2
-    cases = select(collected.cases, pattern, shard)
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern or [])
+    cases = select(collected.cases, patterns, shard)
+    if patterns and not select(collected.cases, patterns):
+        print(f"no snippet selected by -k {' -k '.join(patterns)} (ids are file::Lline as "
+              "--list shows them; `*` matches any text)", file=err)
+        return 5
     if list_only:
         for case in cases:
             for snippet in case.snippets:
                 print(f"{snippet.id}\t{snippet.info}", file=out)
         return 0
-    with Runner(workers=jobs) as runner:
-        results = run_cases(cases, runner, Cache(default_cache_dir() if use_cache else None))
+    cache_ = Cache(default_cache_dir() if use_cache else None)
+    runs = run(cases, runner, cache_, settings)
+    if update:
+        changed = update_outputs([r.case for r in runs],
+                                 [x for r in runs for x in r.results], settings)
+        for path in changed:
+            print(f"updated {display_path(path)}", file=out)
+        runs = rejudge_updated(runs, changed, cache_, settings)
+        if changed:
+            collected = collect(paths or settings.content_paths(), settings)
+    results = [x for r in runs for x in r.results]
     if json_path is not None:
         write_json(json_path, results)
-    if update:
-        for path in update_outputs(cases, results):
-            print(f"updated {display_path(path)}", file=out)
-        results = [dataclasses.replace(r, status="passed", message="")
-                   if r.output_mismatch_only else r for r in results]
-    seen: set[tuple[str, int, str]] = set()
+    elif (target := settings.results_path()) is not None:
+        merge_results(target, results, collected.cases)
     for result in results:
-        key = (result.file, result.where, result.message)
-        if result.status == "failed" and key not in seen:  # one report per failed chain
-            seen.add(key)
+        if result.status == "failed":
             _print_failure(result, out)
-    counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "skipped")}
-    cached = sum(r.cached for r in results)
-    print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
-          f" ({cached} from cache) in {time.monotonic() - started:.2f} s", file=out)
-    return 1 if counts["failed"] else 0
+    print(f"{summary(results)} in {time.monotonic() - started:.2f} s", file=out)
+    return 1 if any(r.status == "failed" for r in results) else 0

@@ -1,0 +1,228 @@
+"""Which modules a fork server imports before it forks the programs about to run.
+
+A child forked from a server that has already imported a module gets it for free; a fresh
+import of Twisted's mail or web modules costs a quarter of a second or more per program.
+So the server imports what the programs import (found with `ast`, never by running them),
+the site's `preload` setting, and, when a program imports Twisted at all, Twisted's common
+modules. Nothing of Twisted is imported for programs that never touch it.
+
+NEVER is the one list of what must not be imported ahead: anything that installs a reactor
+(a program must still be able to choose its own, and a reactor cannot be shared or
+restarted) or that patches the standard library on import (gevent's and eventlet's
+monkey-patching). The server also checks after each import that none of them crept in,
+that no thread was started, and that no DeprecationWarning was hidden (import_ahead).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import sys
+import threading
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+NEVER = (
+    "twisted.internet.reactor",  # importing it installs the default reactor
+    "twisted.internet.gireactor", "twisted.internet.gtk3reactor",
+    "twisted.internet.glib2reactor", "twisted.internet.gtk2reactor",
+    "twisted.internet.wxreactor", "twisted.internet.wxsupport", "twisted.internet.tksupport",
+    "twisted.internet.cfreactor", "twisted.internet.iocpreactor",
+    "twisted.internet.win32eventreactor", "twisted.internet._threadedselect",
+    "gevent", "eventlet", "greenlet",  # monkey-patching, and their own hubs and threads
+    "__main__", "__mp_main__",
+)
+
+# Twisted's common modules: preloaded as soon as any program imports Twisted, because even
+# `from twisted.internet import reactor` imports most of them (the default reactor's module
+# among them, without installing it).
+TWISTED_BASE = (
+    "twisted.internet.defer",
+    "twisted.internet.protocol",
+    "twisted.internet.task",
+    "twisted.internet.endpoints",
+    "twisted.internet.error",
+    "twisted.internet.interfaces",
+    "twisted.internet.threads",
+    "twisted.internet.testing",
+    "twisted.internet.pollreactor",
+    "twisted.internet.epollreactor",
+    "twisted.internet.selectreactor",
+    "twisted.internet.default",
+    "twisted.protocols.basic",
+    "twisted.python.failure",
+    "twisted.python.log",
+    "twisted.logger",
+    "twisted.web.client",
+    "twisted.web.server",
+    "twisted.web.resource",
+)
+
+
+def never(name: str) -> bool:
+    """Whether `name` (or a package it is in) is on the NEVER list."""
+    return any(name == bad or name.startswith(bad + ".") for bad in NEVER)
+
+
+def imported_by(code: str) -> set[str]:
+    """Absolute module names the code imports, and for `from m import x`, also `m.x` (it may
+    be a submodule; the server skips what does not import). Unparsable code: nothing."""
+    if "import" not in code:
+        return set()  # most snippets of a large site: no parse needed
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names
+                         if alias.name != "*")
+    return found
+
+
+def _names_rx(names: Iterable[str]) -> str:
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+
+
+# A module-level (column 0) import of a NEVER module, `from twisted.internet import reactor`
+# included (also inside parentheses over several lines). A text search, not a parse: the
+# server checks every module it is about to import, and most never mention these.
+_NEVER_AT_TOP = re.compile(
+    rf"^(?:import\s+(?:{_names_rx(NEVER)})\b|from\s+(?:{_names_rx(NEVER)})\b"
+    r"|from\s+twisted\.internet\s+import\s+(?:\([^)]*|[^\n]*)\breactor\b)",
+    re.MULTILINE)
+
+
+def imports_never_at_top(source: str) -> bool:
+    """Whether importing a module with this source would import a NEVER module itself
+    (found at column 0; one that does so indirectly is caught by the server's check)."""
+    return _NEVER_AT_TOP.search(source) is not None
+
+
+def top_level_imports(source: str, package: str) -> list[str]:
+    """The modules a module imports when it is imported (its top-level statements, also in
+    top-level if/try blocks), relative imports resolved against `package`: what the server
+    imports instead of a module it must not import itself."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    found: list[str] = []
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop(0)
+        if isinstance(node, ast.If | ast.Try):
+            statements[:0] = [*node.body, *getattr(node, "orelse", []),
+                              *[s for h in getattr(node, "handlers", []) for s in h.body]]
+        elif isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            found += [base] + [f"{base}.{a.name}" for a in node.names if a.name != "*"]
+    return [name for name in dict.fromkeys(found) if name and not never(name)]
+
+
+def preload_for(codes: Iterable[str], configured: Iterable[str] = ()) -> tuple[str, ...]:
+    """What a server should import before running programs made of `codes`."""
+    wanted: set[str] = set()
+    for code in codes:
+        wanted |= imported_by(code)
+    if any(name == "twisted" or name.startswith("twisted.") for name in wanted):
+        wanted.update(TWISTED_BASE)
+    chosen = sorted(name for name in wanted if not never(name))
+    return tuple(chosen) + tuple(n for n in configured if n not in wanted and not never(n))
+
+
+# ---------------------------------------------------------------------------- in the zygote
+
+
+def _polluted(before: set[str], threads_before: int,
+              caught: Sequence[warnings.WarningMessage]) -> str:
+    """Why the last import left the server unfit to fork programs from ('' if it did not)."""
+    bad = sorted(m for m in set(sys.modules) - before if never(m))
+    if bad:
+        return f"it imported {bad[0]}"
+    if threading.active_count() > threads_before:
+        return "it started a thread"
+    if any(issubclass(w.category, DeprecationWarning) for w in caught):
+        return "it warned of a deprecation (a program must see that warning itself)"
+    return ""
+
+
+def import_ahead(names: Sequence[str]) -> tuple[str, str]:
+    """Import what the programs will import; ("", "") or (module, why) for the first one
+    that made the server unfit (the client then starts a server without it).
+
+    Anything it prints goes to stderr: stdout is the wire to the client. The working
+    directory is off sys.path, as it is for the programs (theirs is a fresh temp dir).
+    """
+    import importlib
+
+    saved_path = sys.path[:]
+    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
+    saved_fd = os.dup(1)
+    os.dup2(2, 1)
+    queue_ = list(names)
+    seen: set[str] = set()
+    try:
+        while queue_:
+            name = queue_.pop(0)
+            if name in seen or name in sys.modules or never(name):
+                continue
+            seen.add(name)
+            source = _source_of(name)
+            if source is not None and imports_never_at_top(source):
+                # It installs a reactor (or patches) when imported: preload what it imports.
+                package = name if _is_package(name) else name.rpartition(".")[0]
+                queue_[:0] = top_level_imports(source, package)
+                continue
+            threads, before = threading.active_count(), set(sys.modules)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    importlib.import_module(name)
+                except Exception:  # not importable (or not a module): the program will say
+                    continue
+            why = _polluted(before, threads, caught)
+            if why:
+                return name, why
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved_fd, 1)
+        os.close(saved_fd)
+        sys.path[:] = saved_path
+    return "", ""
+
+
+def _spec(name: str) -> Any:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name)  # imports the parent packages (safe: checked)
+    except (ImportError, ValueError, AttributeError):
+        return None
+
+
+def _source_of(name: str) -> str | None:
+    spec = _spec(name)
+    origin = getattr(spec, "origin", None)
+    if not isinstance(origin, str) or not origin.endswith(".py"):
+        return None
+    try:
+        with open(origin, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _is_package(name: str) -> bool:
+    return getattr(_spec(name), "submodule_search_locations", None) is not None
