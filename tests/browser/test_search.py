@@ -46,13 +46,22 @@ def test_search_finds_the_right_pages(
     page = context.new_page()
     visit(page, served_site, f"{SEARCH}?q={quote(term)}")
     expected = expected_pages(served_site, term)
-    # On timeout the assertion below says what was found instead.
-    with contextlib.suppress(PlaywrightTimeoutError):
-        page.wait_for_function(
-            "([sel, n]) => document.querySelectorAll(sel).length >= n",
-            arg=[RESULT, len(expected)],
-            timeout=TIMEOUT_MS,
-        )
+    # Pagefind's UI lists the first results and a "load more" button: pressed until every
+    # expected page can be listed (a bounded number of times). On timeout the assertion
+    # below says what was found instead.
+    for _ in range(10):
+        with contextlib.suppress(PlaywrightTimeoutError):
+            page.wait_for_function(
+                "([sel, n]) => document.querySelectorAll(sel).length >= n"
+                " || document.querySelector('.pagefind-ui__button')",
+                arg=[RESULT, len(expected)],
+                timeout=TIMEOUT_MS,
+            )
+        more = page.locator(".pagefind-ui__button")
+        if page.locator(RESULT).count() >= len(expected) or not more.count():
+            break
+        more.first.click()
+        page.wait_for_timeout(300)
     hrefs = page.locator(RESULT).evaluate_all("links => links.map(a => a.href)")
     found = {urlsplit(href).path for href in hrefs}
     assert expected <= found, f"searching {term!r}: expected {sorted(expected)}, got {hrefs}"
