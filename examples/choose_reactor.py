@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import time
 
-from twisted.internet.defer import Deferred
 from twisted.internet.error import ReactorAlreadyInstalledError
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall, deferLater, react
@@ -52,7 +51,7 @@ async def measure(reactor: IReactorTime) -> None:
     print(f"running {type(reactor).__name__}")
     meter = CpuMeter()
     # 空闲：没有就绪的描述符、也没有到期的定时器时，reactor 睡在 epoll_wait/poll/select 里。
-    await deferLater(reactor, 1.0, lambda: None)
+    await deferLater(reactor, 1.0)
     meter.report("idle reactor")
     calls = 0
 
@@ -64,7 +63,7 @@ async def measure(reactor: IReactorTime) -> None:
     loop = LoopingCall(spin)
     loop.clock = reactor
     loop.start(0)
-    await deferLater(reactor, 0.5, lambda: None)
+    await deferLater(reactor, 0.5)
     loop.stop()
     meter.report("busy LoopingCall(0)")
     print(f"spin() ran ~{calls} times")
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         install(args.reactor)
     except ReactorAlreadyInstalledError as error:
         print(f"cannot install {args.reactor}: {type(error).__name__}: {error}")
-    react(lambda reactor: Deferred.fromCoroutine(measure(reactor)))
+    react(measure)
 
 
 if __name__ == "__main__":

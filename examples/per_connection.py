@@ -4,7 +4,9 @@
 
 The factory's ``buildProtocol`` runs once for every new connection and returns a fresh
 protocol; Twisted then calls the protocol's ``makeConnection`` with the connection's
-transport. Per-connection state lives in the protocol, shared state in the factory.
+transport, which calls ``connectionMade``. Per-connection state lives in the protocol,
+shared state in the factory. ``makeConnection`` is overridden here only to print the call:
+real protocols override ``connectionMade``.
 """
 
 from __future__ import annotations
@@ -29,8 +31,15 @@ class Counter(LineReceiver):
 
     def makeConnection(self, transport: ITransport) -> None:
         # Twisted 把这条连接的 transport 作为唯一参数传进来；基类保存它并调用 connectionMade。
+        # 这里覆盖 makeConnection 只为把这次调用打印出来：真实代码不碰它，而是覆盖 connectionMade。
         print(f"server: connection {self.number}: makeConnection({type(transport).__name__})")
         super().makeConnection(transport)
+
+    def connectionMade(self) -> None:
+        # 连接建立时要做的事（问候、登记、启动定时器）写在这里：此时 self.transport 已经就绪。
+        assert self.transport is not None
+        peer = type(self.transport.getPeer()).__name__
+        print(f"server: connection {self.number}: connectionMade, peer {peer}")
 
     def lineReceived(self, line: bytes) -> None:
         self.lines += 1
@@ -103,7 +112,7 @@ async def run(reactor: IReactorCore) -> None:
 
 
 def main() -> None:
-    react(lambda reactor: Deferred.fromCoroutine(run(reactor)))
+    react(run)
 
 
 if __name__ == "__main__":

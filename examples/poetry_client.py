@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("endpoints", nargs="*", help="client endpoints, e.g. tcp:127.0.0.1:10000")
     args = parser.parse_args(argv)
     if args.endpoints:
-        react(lambda reactor: Deferred.fromCoroutine(download_all(reactor, args.endpoints)))
+        react(download_all, (args.endpoints,))
     else:
-        react(lambda reactor: Deferred.fromCoroutine(demo(reactor)))
+        react(demo)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ LOOPBACK_ANY_PORT = "tcp:0:interface=127.0.0.1"
 async def serve(reactor: IReactorTimeTCP, args: argparse.Namespace) -> None:
     # react() starts this coroutine before reactor.run(): wait one reactor turn, so that the
     # Ctrl+C handler is installed before we announce the ports (a parent may interrupt us then).
-    await deferLater(reactor, 0, lambda: None)
+    await deferLater(reactor, 0)
     descriptions = args.endpoints or [LOOPBACK_ANY_PORT] * 3
     listening: list[tuple[IListeningPort, PoetryServerFactory]] = []
     # 每个端点一首诗：端点描述字符串（如 "tcp:0:interface=127.0.0.1"）决定监听什么。
@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    react(lambda reactor: Deferred.fromCoroutine(serve(reactor, args)))
+    react(serve, (args,))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """An asynchronous poetry client without Twisted: one thread, non-blocking sockets, a selector.
 
-    python examples/selectors_client.py                     # select, poll, epoll in turn
+    python examples/selectors_client.py                     # every selector this OS has
     python examples/selectors_client.py --selector epoll
 
-The selector (select, poll or epoll underneath) reports which sockets are readable, and the
+The selector (select, poll, epoll or kqueue underneath) reports which sockets are readable, and the
 loop reads only from those: all poems download at the same time, so the total time is about
 that of the *slowest* download. This loop is what a Twisted reactor does for you.
 """
@@ -17,12 +17,13 @@ import time
 
 from slow_servers import Address, slow_servers
 
-# 同一个循环，三种系统调用：select 到处都有；poll 没有描述符数量上限；
-# epoll 只在 Linux 上有，描述符很多时也不必每次把全部描述符交给内核。
+# 同一个循环，四种系统调用（只用本平台有的那些）：select 到处都有，但只能处理编号小于
+# FD_SETSIZE（通常 1024）的描述符，限制的是编号而不是个数；poll 没有这个限制；
+# epoll（Linux）与 kqueue（macOS、BSD）只需登记一次，内核只报告已就绪的描述符。
 SELECTORS: dict[str, type[selectors.BaseSelector]] = {
     name: getattr(selectors, cls)
     for name, cls in [("select", "SelectSelector"), ("poll", "PollSelector"),
-                      ("epoll", "EpollSelector")]
+                      ("epoll", "EpollSelector"), ("kqueue", "KqueueSelector")]
     if hasattr(selectors, cls)
 }
 

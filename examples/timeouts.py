@@ -6,19 +6,25 @@
 the Deferred's canceller (which stops the work: closes a connection, cancels a timer) and
 fails it with ``CancelledError``. A coroutine wrapped by ``Deferred.fromCoroutine`` is
 cancelled at the ``await`` where it is waiting, and its ``finally`` blocks run.
+
+The timeout fails with ``twisted.internet.defer.TimeoutError``: neither Python's builtin
+``TimeoutError`` (an ``OSError``) nor ``twisted.internet.error.TimeoutError`` (a connect
+timeout), so the module name is kept in the code: ``defer.TimeoutError``.
 """
 
 from __future__ import annotations
 
+import builtins
 import time
 
 from poetry_client import get_poetry
 from poetry_protocol import IReactorTimeTCP
-from twisted.internet.defer import CancelledError, Deferred, TimeoutError
+from twisted.internet import defer
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Factory, Protocol, connectionDone
-from twisted.internet.task import react
+from twisted.internet.task import deferLater, react
 from twisted.python.failure import Failure
 
 
@@ -52,29 +58,24 @@ async def download_with_timeout(reactor: IReactorTimeTCP) -> None:
         # 0.3 秒内没有结果就取消：取消会沿着 await 传到 PoetryClientProtocol.finished，
         # 它的 canceller 断开连接。
         await download.addTimeout(0.3, reactor)
-    except TimeoutError:
-        print(f"   gave up after {time.monotonic() - started:.2f} s: TimeoutError")
+    except defer.TimeoutError as error:
+        # 不是内置的 TimeoutError（OSError 的子类）：except TimeoutError 接不住它。
+        print(f"   gave up after {time.monotonic() - started:.2f} s: {qualified(type(error))}")
+        print(f"   a builtin TimeoutError: {isinstance(error, builtins.TimeoutError)}")
     await factory.lost  # 服务器一侧也看到连接被关闭：没有遗留的连接
     print("   the server saw the connection close")
     await port.stopListening()
 
 
-def sleep(clock: IReactorTime, seconds: float) -> Deferred[None]:
-    """A cancellable sleep: its canceller cancels the timer, so nothing fires later."""
-
-    def cancel(d: Deferred[None]) -> None:
-        print("   canceller: cancelling the timer")
-        call.cancel()
-
-    d: Deferred[None] = Deferred(cancel)
-    call = clock.callLater(seconds, d.callback, None)
-    return d
+def qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 async def long_task(clock: IReactorTime) -> str:
     try:
         print("   long task: sleeping 10 s")
-        await sleep(clock, 10)
+        # deferLater 的 Deferred 自带 canceller：取消它就撤销 reactor 里的定时器，不必手写。
+        await deferLater(clock, 10)
         return "finished"
     except CancelledError:
         print("   long task: CancelledError raised at the await")
@@ -99,7 +100,7 @@ async def run(reactor: IReactorTimeTCP) -> None:
 
 
 def main() -> None:
-    react(lambda reactor: Deferred.fromCoroutine(run(reactor)))
+    react(run)
 
 
 if __name__ == "__main__":

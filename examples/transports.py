@@ -29,7 +29,10 @@ class Shout(LineReceiver):
 
     def lineReceived(self, line: bytes) -> None:
         assert self.transport is not None  # set by makeConnection before any data arrives
-        kind = type(self.transport).__name__
+        # The module too: TCP and UNIX connections are both a class named Server
+        # (twisted.internet.unix.Server is a subclass of twisted.internet.tcp.Server).
+        cls = type(self.transport)
+        kind = f"{cls.__module__}.{cls.__qualname__}"
         peer = type(self.transport.getPeer()).__name__
         # 协议不关心字节如何传输：它只调用 transport 的 write / getPeer / loseConnection。
         self.sendLine(line.upper() + f" (via {kind}, peer {peer})".encode())
@@ -92,7 +95,7 @@ async def run(reactor: IReactorCore) -> None:
 
 
 def main() -> None:
-    react(lambda reactor: Deferred.fromCoroutine(run(reactor)))
+    react(run)
 
 
 if __name__ == "__main__":

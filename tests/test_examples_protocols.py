@@ -16,7 +16,7 @@ from poetry_protocol import (
     PoetryServerProtocol,
     load_poems,
 )
-from timeouts import sleep
+from timeouts import long_task
 from transports import Shout
 from twisted.internet import error
 from twisted.internet.address import IPv4Address
@@ -188,7 +188,8 @@ def test_the_same_protocol_runs_over_an_in_memory_transport() -> None:
     protocol = Shout()
     protocol.makeConnection(transport)
     protocol.dataReceived(b"hi\r\n")
-    assert transport.value() == b"HI (via StringTransport, peer IPv4Address)\r\n"
+    reply = b"HI (via twisted.internet.testing.StringTransport, peer IPv4Address)\r\n"
+    assert transport.value() == reply
     assert transport.disconnecting
 
 
@@ -204,15 +205,18 @@ def test_async_api_returns_at_once_and_fires_later() -> None:
     assert box == [49]
 
 
-def test_cancelling_the_sleep_cancels_its_timer(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cancelling_the_long_task_cancels_its_timer_and_runs_finally(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     clock = Clock()
-    d = sleep(clock, 10)
-    assert len(clock.getDelayedCalls()) == 1
-    box = result_of(d)
-    d.cancel()
-    assert clock.getDelayedCalls() == []
+    task = Deferred.fromCoroutine(long_task(clock))
+    assert len(clock.getDelayedCalls()) == 1  # deferLater's timer
+    box = result_of(task)
+    task.cancel()
+    assert clock.getDelayedCalls() == []  # deferLater's own canceller took it away
     assert isinstance(box[0], Failure) and box[0].check(CancelledError)
-    assert "canceller" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.index("CancelledError raised at the await") < out.index("finally block runs")
 
 
 def test_poetry_client_connects_where_its_endpoint_says_and_decodes_once() -> None:
