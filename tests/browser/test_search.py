@@ -47,8 +47,12 @@ def test_search_finds_the_right_pages(
     visit(page, served_site, f"{SEARCH}?q={quote(term)}")
     expected = expected_pages(served_site, term)
     # Pagefind's UI lists the first results and a "load more" button: pressed until every
-    # expected page can be listed (a bounded number of times). On timeout the assertion
-    # below says what was found instead.
+    # expected page is listed or no button is left (a bounded number of times). On timeout
+    # the assertion below says what was found instead.
+    def listed() -> tuple[list[str], set[str]]:
+        hrefs = page.locator(RESULT).evaluate_all("links => links.map(a => a.href)")
+        return hrefs, {urlsplit(href).path for href in hrefs}
+
     for _ in range(10):
         with contextlib.suppress(PlaywrightTimeoutError):
             page.wait_for_function(
@@ -58,12 +62,11 @@ def test_search_finds_the_right_pages(
                 timeout=TIMEOUT_MS,
             )
         more = page.locator(".pagefind-ui__button")
-        if page.locator(RESULT).count() >= len(expected) or not more.count():
+        if expected <= listed()[1] or not more.count():
             break
         more.first.click()
-        page.wait_for_timeout(300)
-    hrefs = page.locator(RESULT).evaluate_all("links => links.map(a => a.href)")
-    found = {urlsplit(href).path for href in hrefs}
+        page.wait_for_timeout(500)
+    hrefs, found = listed()
     assert expected <= found, f"searching {term!r}: expected {sorted(expected)}, got {hrefs}"
     assert not traffic.console_errors, traffic.console_errors
     assert not traffic.outside, traffic.outside
