@@ -14,7 +14,8 @@ import tomllib
 from urllib.parse import unquote
 
 import pytest
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
+from test_examples_site import content_of, soup_of
 
 from conftest import ROOT, BuiltSite
 
@@ -47,16 +48,6 @@ class Term:
 
 TERMS = [Term(**entry) for entry in tomllib.loads(
     (ROOT / "data" / "glossary.toml").read_text(encoding="utf-8"))["term"]]
-
-
-def soup_of(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html5lib")
-
-
-def content_of(site: BuiltSite, url: str) -> Tag:
-    content = soup_of(site.page(url)).select_one(".tw-content")
-    assert content is not None, f"{url} has no .tw-content"
-    return content
 
 
 def test_terms_are_complete_and_unique() -> None:
