@@ -105,7 +105,13 @@ def _markup_of_root(root: Path) -> Markup:
 
 def site_root(path: Path) -> Path | None:
     """The nearest folder at or above `path` (or the working directory) with a Hugo config."""
-    start = path.resolve().parent if path.suffix else path.resolve()
+    return _root_of(path.resolve().parent if path.suffix else path.resolve())
+
+
+@functools.lru_cache(maxsize=1024)
+def _root_of(start: Path) -> Path | None:
+    # Once per folder: every page of a folder (and every view of a page the sanitiser
+    # scans) asks, and the walk stats each folder up to the root.
     for folder in (start, *start.parents):
         if any((folder / name).is_file() for name in CONFIG_NAMES):
             return folder

@@ -208,10 +208,9 @@ def markdown(settings: markup.Markup | None = None, text: str | None = None) -> 
     return markup.parser(settings)
 
 
-def tokens(page: Page, text: str | None = None) -> list[Token]:
-    """Block tokens of the page (or of `text`, a view of it with the same lines);
-    `token.map` holds 0-based file line ranges."""
-    source = page.markdown_source() if text is None else text
+def tokens(page: Page) -> list[Token]:
+    """Block tokens of the page; `token.map` holds 0-based file line ranges."""
+    source = page.markdown_source()
     return markdown(page.settings, source).parse(source)
 
 
