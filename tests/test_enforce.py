@@ -379,6 +379,8 @@ NOT_PRINTED = {
     # the note's region, cleaned with it.
     ("_markup/render-link.html", "{{ .Text }}"): "inside the region it is rendered in",
     ("_markup/render-link.html", "{{- .Text -}}"): "inside the region it is rendered in",
+    # A plain blockquote is printed as goldmark prints it, part of the note's region.
+    ("_markup/render-blockquote.html", "{{ .Text }}</blockquote>"): "inside its region",
 }
 
 

@@ -25,11 +25,12 @@ function setupThemeToggle() {
 }
 
 // Copy buttons copy the code only: never the result badge or the program output that the
-// code-block render hook puts next to it.
+// code-block render hook puts next to it, nor line numbers. The button goes into the
+// block's toolbar row (layouts/_partials/code-block.html), never over the code.
 function setupCopyButtons() {
-  const blocks = [...document.querySelectorAll("div.tw-code")];
+  const blocks = [...document.querySelectorAll(".tw-code")];
   for (const hl of document.querySelectorAll("div.highlight")) {
-    if (!hl.closest("div.tw-code")) blocks.push(hl);
+    if (!hl.closest(".tw-code")) blocks.push(hl);
   }
   for (const block of blocks) {
     const code = block.querySelector(".highlight pre code") || block.querySelector("pre code");
@@ -40,16 +41,20 @@ function setupCopyButtons() {
     button.textContent = params.copy;
     button.setAttribute("aria-label", params.copyLabel);
     button.addEventListener("click", async () => {
+      const copy = code.cloneNode(true);
+      copy.querySelectorAll(".ln").forEach((n) => n.remove());
       try {
-        await navigator.clipboard.writeText(code.textContent);
+        await navigator.clipboard.writeText(copy.textContent);
         button.textContent = params.copied;
       } catch (e) {
         button.textContent = params.copyFailed;
       }
       setTimeout(() => (button.textContent = params.copy), 2000);
     });
+    const bar = block.querySelector(":scope > .tw-code-bar");
     block.classList.add("tw-has-copy");
-    block.prepend(button);
+    if (bar) bar.append(button);
+    else block.prepend(button);
   }
 }
 

@@ -49,13 +49,17 @@ class Result:
     output_mismatch_only: bool = False
     code_sha256: str = ""  # Snippet.code_sha256: which code this result is about
     stderr: str = ""  # what it wrote to stderr (its setup blocks' too)
+    expected: str | None = None  # its ```output fence, if any (the page labels a failure's parts)
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "status": self.status,
+        data = {"file": self.file, "line": self.line, "status": self.status,
                 "duration_s": round(self.duration_s, 4),
                 "stdout": _clip(self.stdout, JSON_STDOUT_LIMIT, "head"),
                 "stderr": _clip(self.stderr, JSON_STDERR_LIMIT, "tail"),
                 "message": self.message, "code_sha256": self.code_sha256}
+        if self.expected is not None:
+            data["expected"] = _clip(self.expected, JSON_STDOUT_LIMIT, "head")
+        return data
 
 
 def _clip(text: str, limit: int, keep: Literal["head", "tail"]) -> str:
@@ -240,7 +244,8 @@ def judge(case: Case, outcome: Outcome, cached: bool = False,
                 "" if mismatch else _tail(stdouts[n]))
         results.append(Result(
             snippet.file, snippet.line, status, outcome.duration_s, stdout, message,
-            at or snippet.line, detail, cached, mismatch, snippet.code_sha256, stderr))
+            at or snippet.line, detail, cached, mismatch, snippet.code_sha256, stderr,
+            snippet.expected))
     return results
 
 
