@@ -381,6 +381,7 @@ NOT_PRINTED = {
     ("_markup/render-link.html", "{{- .Text -}}"): "inside the region it is rendered in",
     # A plain blockquote is printed as goldmark prints it, part of the note's region.
     ("_markup/render-blockquote.html", "{{ .Text }}</blockquote>"): "inside its region",
+    ("_markup/render-blockquote.html", "$text := .Text"): "an alert's: printed in a region below",
 }
 
 
