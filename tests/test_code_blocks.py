@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, Tag
+from test_snippets_site import code_blocks, note_result
 
 from conftest import ROOT, BuiltSite, build_site, copy_site_sources, hugo_binary
-from test_snippets_site import code_blocks, note_result
 
 LONG = 40  # lines of the long block on the fixture page (the hook collapses more than 30)
 
