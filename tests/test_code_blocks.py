@@ -35,7 +35,8 @@ PAGE = (
     "> [!note] 自己的 **标题**\n> body under a title\n\n"
     "> [!TIP]-\n> folded closed\n\n"
     "> [!TIP]+\n> folded open\n\n"
-    "> [!NOTE]\n> first paragraph\n>\n> second paragraph\n"
+    "> [!NOTE]\n> first paragraph\n>\n> second paragraph\n\n"
+    "```x<i>y\nz\n```\n"  # a language no lexer knows: its name, escaped
 )
 
 
@@ -70,7 +71,8 @@ def test_the_fixture_site_passes_enforce(site: BuiltSite) -> None:
 def test_every_block_has_a_toolbar_with_its_language(content: Tag) -> None:
     labels = [b.select_one(":scope > .tw-code-bar .tw-code-lang") for b in blocks(content)]
     assert [lab.get_text() if lab else None for lab in labels] == [
-        "Python", "Shell", "输出", "文本", "文本"]
+        "Python", "Shell", "输出", "文本", "文本", "X<I>Y"]
+    assert [b.select(".tw-code-bar i") for b in blocks(content)][-1] == []
     for block in blocks(content):  # the toolbar comes before the code
         assert block.find(True) is block.select_one(":scope > .tw-code-bar")
 
@@ -78,7 +80,7 @@ def test_every_block_has_a_toolbar_with_its_language(content: Tag) -> None:
 def test_a_title_shows_in_the_toolbar_escaped(content: Tag) -> None:
     title = blocks(content)[0].select_one(".tw-code-bar .tw-code-title")
     assert title is not None and title.get_text() == "a <b> & c.py"
-    assert [b.select_one(".tw-code-title") for b in blocks(content)[1:]] == [None] * 4
+    assert [b.select_one(".tw-code-title") for b in blocks(content)[1:]] == [None] * 5
 
 
 def test_line_numbers_and_a_highlighted_line(content: Tag) -> None:

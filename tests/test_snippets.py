@@ -293,9 +293,11 @@ def test_json_has_the_agreed_schema(tmp_path: Path) -> None:
     assert set(data) == {"python", "twisted", "snippets"}
     assert isinstance(data["python"], str) and isinstance(data["twisted"], str)
     first = data["snippets"][0]
-    # The issue's fields, plus the hash the render hook matches against Hugo's .Inner.
+    # The issue's fields, plus the hash the render hook matches against Hugo's .Inner, and
+    # the output fence's text when the block has one (the page labels a failure's parts).
     assert set(first) == {"file", "line", "status", "duration_s", "stdout", "stderr",
-                          "message", "code_sha256"}
+                          "message", "code_sha256", "expected"}
+    assert first["expected"] == "hello\n"
     assert first["code_sha256"] == hashlib.sha256(b'print("hello")').hexdigest()
     assert first["file"].endswith("tests/data/snippets/mixed.md")
     assert (first["line"], first["status"], first["stdout"]) == (7, "passed", "hello\n")
