@@ -7,6 +7,7 @@ errata table's scroll box. Browser-side behaviour is in tests/browser/test_code_
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -247,3 +248,38 @@ def test_the_errata_table_scrolls_in_a_labelled_focusable_box(built_site: BuiltS
     assert box.get("tabindex") == "0" and box.get("role") == "region" and box.get("aria-label")
     table = box.select_one(":scope > table.tw-errata")
     assert table is not None and table.select("del") and table.select("ins")
+
+
+@pytest.fixture(scope="module")
+def delimited(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """The fixture page as Hugo wrote it with the region delimiters (not enforced)."""
+    tmp = tmp_path_factory.mktemp("code-blocks-delimited")
+    source = copy_site_sources(tmp / "src")
+    (source / "content" / "notes" / "zz-fixture.md").write_text(PAGE, encoding="utf-8")
+    built = build_site(tmp / "public", source=source, delimit=True, minify=False)
+    return built.page("notes/zz-fixture/"), built.token
+
+
+def test_an_alerts_frame_is_the_layouts_and_its_text_the_notes(
+    delimited: tuple[str, str]
+) -> None:
+    html, token = delimited
+
+    def mark(kind: str) -> str:
+        return re.escape(f"<!--#tw:{token}:{kind}-->")
+
+    plain = re.compile(
+        mark("layout") + r'\s*<div class="tw-alert tw-alert-note" role="note">'
+        r'<p class="tw-alert-title"><span class="tw-alert-icon" aria-hidden="true"></span>说明</p>'
+        r'\s*<div class="tw-alert-body">' + mark("block") + r"\s*<p>note text</p>\s*"
+        + mark("/block") + r"</div>\s*</div>\s*" + mark("/layout"))
+    assert plain.search(html), "the NOTE alert is not a layout island around a note region"
+    titled = re.compile(r'<p class="tw-alert-title"><span class="tw-alert-icon" '
+                        r'aria-hidden="true"></span>' + mark("inline")
+                        + r"自己的 <strong>标题</strong>" + mark("/inline") + "</p>")
+    assert titled.search(html), "an author's alert title is not in a note region of its own"
+    # A plain blockquote is the note's own HTML: in the note's region, not in an island.
+    quote = re.search(r"<blockquote>\s*<p>a plain quote</p>\s*</blockquote>", html)
+    assert quote is not None
+    before = re.findall(rf"<!--#tw:{token}:(/?\w+)-->", html[:quote.start()])
+    assert before[-1] in ("block", "/layout"), before[-3:]
