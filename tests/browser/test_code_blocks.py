@@ -21,7 +21,9 @@ OVERLAPS = """() => [...document.querySelectorAll('.tw-code')].map(block => {
     if (!button || !pre) return {missing: true};
     const b = button.getBoundingClientRect(), p = pre.getBoundingClientRect();
     const overlap = b.left < p.right && p.left < b.right && b.top < p.bottom && p.top < b.bottom;
+    const frame = block.getBoundingClientRect();
     return {missing: false, overlap, inBar: !!button.closest('.tw-code-bar'),
+            inside: b.left >= frame.left - 0.5 && b.right <= frame.right + 0.5,
             visible: getComputedStyle(button).opacity === '1' && b.width > 0,
             height: b.height};
 })"""
@@ -36,12 +38,13 @@ def test_the_copy_button_sits_in_the_toolbar_never_over_code(
         options.update(viewport=PHONE, has_touch=True, is_mobile=True)
     context, _ = make_context(**options)
     page = context.new_page()
-    for path in (DEFERRED, EXAMPLE):
+    for path in (DEFERRED, EXAMPLE, "/examples/choose-reactor/"):
         visit(page, served_site, path)
         boxes = page.evaluate(OVERLAPS)
         assert boxes, f"{path}: no code blocks"
         assert not [b for b in boxes if b["missing"]], f"{path}: a block without copy button"
-        assert all(b["inBar"] and not b["overlap"] for b in boxes), f"{path}: {boxes}"
+        assert all(b["inBar"] and b["inside"] and not b["overlap"] for b in boxes), (
+            f"{path}: {boxes}")
         # Always visible (no hover on a touch screen) and a tap target of 24 px or more.
         assert all(b["visible"] and b["height"] >= 24 for b in boxes), f"{path}: {boxes}"
 
