@@ -78,8 +78,10 @@ def test_glossary_page_lists_nothing_but_the_terms(built_site: BuiltSite) -> Non
 
 
 def prose_of(content: Tag) -> str:
-    """The page's prose in reading order: no code, no included files, no link texts."""
-    for tag in content.select("code, pre, figure, a"):
+    """The page's prose in reading order: no code, no included files, no link texts, no
+    headings (a heading names its section, and its words are its id, which links and the
+    glossary point to; the first use is in the text under it)."""
+    for tag in content.select("code, pre, figure, a, h1, h2, h3, h4, h5, h6"):
         tag.decompose()
     return content.get_text()
 
