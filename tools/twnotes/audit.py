@@ -13,7 +13,7 @@ may carry an event handler or a script URL, which the policy stops in a browser 
 Speed: html5lib's tree construction (the HTML standard's algorithm, so the tree is the
 browser's) builds into a bare node class below instead of a bs4 soup, which halves the
 parse: the audit reads element names, attributes and ancestry, and text only of scripts.
-Large sites are spread over worker processes (pages.parallel_map).
+Large sites are spread over worker processes (util.parallel_map).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import functools
 import hashlib
 import posixpath
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -33,7 +32,8 @@ from urllib.parse import unquote, urlsplit
 import html5lib
 from html5lib.treebuilders import base as treebuilder_base
 
-from twnotes import pages, policy
+from twnotes import policy, util
+from twnotes.util import per_thread
 
 CONTENT_CLASS: Final = "tw-content"
 CSP: Final = "content-security-policy"
@@ -144,19 +144,12 @@ class _TreeBuilder(treebuilder_base.TreeBuilder):
     fragmentClass = staticmethod(_document)
 
 
-class _Parsers(threading.local):
-    parser: html5lib.HTMLParser | None = None
-
-
-_PARSERS = _Parsers()
+_parser: Final = per_thread(lambda: html5lib.HTMLParser(tree=_TreeBuilder))
 
 
 def _parse(text: str) -> _Node:
     """The page's document node; one html5lib parser per thread (it resets on each parse)."""
-    parser = _PARSERS.parser
-    if parser is None:
-        parser = _PARSERS.parser = html5lib.HTMLParser(tree=_TreeBuilder)
-    document: _Node = parser.parse(text)
+    document: _Node = _parser().parse(text)
     return document
 
 
@@ -379,12 +372,12 @@ def site_pages(root: Path) -> list[Path]:
 def audit_site(root: Path, jobs: int = 0, files: list[Path] | None = None) -> Iterator[Finding]:
     """Findings for every HTML page under the built site's root, in path order.
 
-    `jobs` as pages.parallel_map: 0 spreads a large site over all cores. Results come
+    `jobs` as util.parallel_map: 0 spreads a large site over all cores. Results come
     back in path order whatever the number of workers, so the output is the same.
     """
     if files is None:
         files = site_pages(root)
-    for findings in pages.parallel_map(functools.partial(audit_file, root), files, jobs):
+    for findings in util.parallel_map(functools.partial(audit_file, root), files, jobs):
         yield from findings
 
 

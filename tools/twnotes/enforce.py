@@ -36,7 +36,6 @@ import html
 import os
 import re
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -44,7 +43,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 import html5lib
 
-from twnotes import pages, sanitize
+from twnotes import sanitize, util
+from twnotes.util import per_thread
 
 TOKEN_ENV: Final = "HUGO_TW_REGION_TOKEN"
 _TOKEN_RE: Final = re.compile(r"[0-9a-f]{32,128}")
@@ -142,11 +142,8 @@ def find_regions(text: str, token: str, page: str) -> list[_Region]:
 # --------------------------------------------------------------------------- comparing
 
 
-class _Parsers(threading.local):
-    parser: html5lib.HTMLParser | None = None
-
-
-_PARSERS = _Parsers()
+_parser: Final = per_thread(lambda: html5lib.HTMLParser(
+    tree=html5lib.getTreeBuilder("etree"), namespaceHTMLElements=False))
 _WALKER: Final = html5lib.getTreeWalker("etree")
 _TABLE_RE: Final = re.compile(r"<table", re.IGNORECASE)
 
@@ -161,10 +158,7 @@ def _events(fragment: str, inline: bool) -> list[_Event]:
     The context is the cleaner's: inside a <div>, after an opened <p> when inline, and as
     a whole document body when it has two tables (see sanitize._parse).
     """
-    parser = _PARSERS.parser
-    if parser is None:
-        parser = _PARSERS.parser = html5lib.HTMLParser(
-            tree=html5lib.getTreeBuilder("etree"), namespaceHTMLElements=False)
+    parser = _parser()
     markup = ("<p>" if inline else "") + fragment
     if len(_TABLE_RE.findall(markup)) < 2:
         tree = parser.parseFragment(markup, container="div")
@@ -393,7 +387,7 @@ def enforce_file(root: Path, token: str, path: Path) -> Outcome:
     if data != raw:
         # Not fsynced: a built site that a crash cuts short is built again; the rename
         # still writes each page whole or not at all (fsync cost 7 s for 1,000 pages).
-        pages.atomic_write(path, data, durable=False)
+        util.atomic_write(path, data, durable=False)
     return Outcome(page, tuple(changes))
 
 
@@ -405,10 +399,10 @@ def site_files(root: Path) -> list[Path]:
 
 def enforce_site(root: Path, token: str, jobs: int = 0,
                  files: list[Path] | None = None) -> Iterator[Outcome]:
-    """Outcomes for every page and feed under root, in path order (jobs: pages.parallel_map)."""
+    """Outcomes for every page and feed under root, in path order (jobs: util.parallel_map)."""
     if files is None:
         files = site_files(root)
-    yield from pages.parallel_map(functools.partial(enforce_file, root, token), files, jobs)
+    yield from util.parallel_map(functools.partial(enforce_file, root, token), files, jobs)
 
 
 def token_from(value: str | None) -> str | None:

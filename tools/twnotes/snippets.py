@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from twnotes import config, pages
+from twnotes import config, pages, util
 from twnotes import normalise as normalise_
 from twnotes.attributes import AttributeSyntaxError, read_info
 from twnotes.attributes import parse_info as parse_info  # re-exported
@@ -450,7 +450,7 @@ class Cache:
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        pages.atomic_write(self.folder / f"{key}.json", json.dumps(outcome.to_json()).encode())
+        util.atomic_write(self.folder / f"{key}.json", json.dumps(outcome.to_json()).encode())
 
 
 # ---------------------------------------------------------------------------- running
@@ -505,7 +505,7 @@ def report_json(results: Sequence[Result]) -> dict[str, Any]:
 def write_json(path: Path, results: Sequence[Result]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps(report_json(results), ensure_ascii=False, indent=1) + "\n"
-    pages.atomic_write(path, data.encode("utf-8"))
+    util.atomic_write(path, data.encode("utf-8"))
 
 
 def merge_results(path: Path, results: Sequence[Result], current: Sequence[Case]) -> None:
@@ -532,7 +532,7 @@ def merge_results(path: Path, results: Sequence[Result], current: Sequence[Case]
     data = json.dumps({"python": ver.python, "twisted": ver.twisted, "snippets": entries},
                       ensure_ascii=False, indent=1) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    pages.atomic_write(path, data.encode("utf-8"))
+    util.atomic_write(path, data.encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------- --update
@@ -595,7 +595,7 @@ def update_outputs(cases: Sequence[Case], results: Sequence[Result],
             newline = "\r\n" if opening.endswith("\r\n") else "\n"
             lines[fence.open_index + 1: fence.close_index] = _fence_body(
                 text, fence.indent, newline)
-        pages.atomic_write(path, "".join(lines).encode("utf-8"))
+        util.atomic_write(path, "".join(lines).encode("utf-8"))
         changed.append(path)
     return changed
 

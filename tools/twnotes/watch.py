@@ -10,7 +10,6 @@ fork servers, the watcher; so does the command ending on its own (its exit code 
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import subprocess
 import threading
@@ -19,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from twnotes import config, pages
+from twnotes import config, pages, util
 from twnotes.runner import Runner
 from twnotes.snippets import (
     Cache,
@@ -66,13 +65,8 @@ def _is_page(_change: object, path: str) -> bool:
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
     """The command gets SIGTERM, then SIGKILL; every wait bounded."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        if proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=STOP_GRACE_S)
+    util.stop_process(proc.send_signal, lambda: proc.poll() is not None,
+                      (STOP_GRACE_S, STOP_GRACE_S))
 
 
 def watch(paths: Sequence[Path] | None, command: Sequence[str], *, out: Any,

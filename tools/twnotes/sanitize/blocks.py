@@ -11,7 +11,7 @@ from typing import Final
 from markdown_it.token import Token
 
 from twnotes import markup, pages
-from twnotes.sanitize.edits import Edit, _Lines, markers
+from twnotes.sanitize.edits import Edit, markers
 from twnotes.sanitize.fragment import clean_fragment
 
 # HTML block start condition 6 (goldmark's tag list): a line opening with one of these tags
@@ -31,7 +31,7 @@ class _Block:
     fragment: str
 
 
-def _block(page: pages.Page, lines: _Lines, token: Token) -> _Block:
+def _block(page: pages.Page, lines: pages.Lines, token: Token) -> _Block:
     assert token.map is not None
     first, stop = token.map
     body = token.content.removesuffix("\n").split("\n")
@@ -65,7 +65,7 @@ _PI_RE: Final = re.compile(r"<\?.*?\?>", re.DOTALL)
 _UNTERMINATED_RE: Final = re.compile(r"<(?=[A-Za-z/])[^<>]*\Z")
 
 
-def _block_edits(page: pages.Page, lines: _Lines, tokens: Sequence[Token]) -> list[Edit]:
+def _block_edits(page: pages.Page, lines: pages.Lines, tokens: Sequence[Token]) -> list[Edit]:
     """Edits for the page's HTML blocks. An element opened in one block and closed in a
     later one (Markdown between, as `<details>` is written) is cleaned as one structure."""
     blocks = [_block(page, lines, t) for t in tokens if t.type == "html_block"]
@@ -92,7 +92,7 @@ def _block_edits(page: pages.Page, lines: _Lines, tokens: Sequence[Token]) -> li
     return edits
 
 
-def _escape_lt(lines: _Lines, block: _Block, at: int) -> Edit:
+def _escape_lt(lines: pages.Lines, block: _Block, at: int) -> Edit:
     line = block.first + block.fragment.count("\n", 0, at)
     column = at - (block.fragment.rfind("\n", 0, at) + 1)
     start = lines.start(line) + len(block.prefixes[line - block.first]) + column
@@ -110,7 +110,7 @@ def _leaves_open(fragment: str, mark: str) -> bool | None:
     return not cleaned.endswith(mark)
 
 
-def _joint_group(page: pages.Page, lines: _Lines, blocks: Sequence[_Block],
+def _joint_group(page: pages.Page, lines: pages.Lines, blocks: Sequence[_Block],
                  index: int) -> tuple[list[list[_Block]], list[str]] | None:
     """Blocks from `index` on that together close what the first leaves open.
 
@@ -159,7 +159,7 @@ def _starts_block(cleaned: str) -> bool:
     return bool(match and match.group(1).lower() in BLOCK_START)
 
 
-def _rewrite(page: pages.Page, lines: _Lines, run: Sequence[_Block], cleaned: str,
+def _rewrite(page: pages.Page, lines: pages.Lines, run: Sequence[_Block], cleaned: str,
              ) -> Edit | None:
     """The edit that writes `cleaned` over the lines of `run` (one block, or blocks with
     only blank lines between them), keeping the container prefixes."""

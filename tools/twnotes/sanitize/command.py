@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from twnotes import pages
+from twnotes import pages, util
 from twnotes.sanitize.document import sanitize_page
 from twnotes.sanitize.edits import Result
 from twnotes.sanitize.fragment import clean_fragment
@@ -30,7 +30,7 @@ def sanitize_file(path: Path, write: bool) -> FileOutcome:
         page = pages.read_page(path)
         result = sanitize_page(page)
         if write and result.changed:
-            pages.atomic_write(path, result.cleaned.encode("utf-8"))
+            util.atomic_write(path, result.cleaned.encode("utf-8"))
     except pages.PageError as exc:
         return FileOutcome(path, error=str(exc))
     except OSError as exc:
@@ -44,7 +44,7 @@ def sanitize_paths(paths: Sequence[Path], write: bool, jobs: int = 0) -> Iterato
     found = list(pages.find_pages(paths))
     files = [p for p in found if isinstance(p, Path)]
     yield from (s for s in found if isinstance(s, pages.Skipped))
-    yield from pages.parallel_map(functools.partial(sanitize_file, write=write), files, jobs)
+    yield from util.parallel_map(functools.partial(sanitize_file, write=write), files, jobs)
 
 
 # --------------------------------------------------------------------------- commands

@@ -3,7 +3,6 @@ result, and a few words for the maintainer on what an edit does."""
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import functools
 import re
@@ -11,10 +10,6 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
-
-from twnotes import pages
-
-_LINE_END_RE: Final = re.compile(r"\r\n|\r|\n")
 
 
 def markers(taken: str, count: int) -> list[str]:
@@ -73,43 +68,6 @@ def describe_change(old: str, new: str) -> str:
     if escaped:
         words.append("escapes " + " ".join(escaped))
     return ", ".join(words) or "rewrites the HTML in its clean form (quotes, case, end tags)"
-
-
-class _Lines:
-    """The page's lines as markdown-it numbers them, with absolute offsets in the text."""
-
-    def __init__(self, page: pages.Page) -> None:
-        self.text = page.text
-        self.starts = [0]
-        self.starts.extend(m.end() for m in _LINE_END_RE.finditer(page.text))
-        if self.starts[-1] == len(page.text) and len(self.starts) > 1:
-            self.starts.pop()
-        self.bom = 1 if page.has_bom else 0
-
-    def __len__(self) -> int:
-        return len(self.starts)
-
-    def line_of(self, offset: int) -> int:
-        """The 1-based line number holding `offset`."""
-        return bisect.bisect_right(self.starts, offset)
-
-    def start(self, index: int) -> int:
-        """Offset of line `index` (0-based); after the BOM on the first line."""
-        if index >= len(self.starts):
-            return len(self.text)
-        return self.starts[index] + (self.bom if index == 0 else 0)
-
-    def end(self, index: int) -> int:
-        """Offset of the first line ending character of line `index` (or end of text)."""
-        nxt = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
-        body = self.text[self.starts[index]:nxt]
-        return nxt - (len(body) - len(body.rstrip("\r\n")))
-
-    def content(self, index: int) -> str:
-        return self.text[self.start(index):self.end(index)]
-
-    def ending(self, index: int) -> str:
-        return self.text[self.end(index):self.start(index + 1)] if index < len(self) else ""
 
 
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:

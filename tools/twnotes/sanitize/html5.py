@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -13,6 +12,7 @@ from bs4.builder._html5lib import Element, HTML5TreeBuilder, TreeBuilderForHtml5
 from bs4.element import NavigableString, PageElement, Tag
 
 from twnotes import policy
+from twnotes.util import per_thread
 
 XHTML_NS: Final = "http://www.w3.org/1999/xhtml"
 VOID: Final = frozenset({
@@ -134,32 +134,25 @@ class _FragmentTreeBuilder(TreeBuilderForHtml5lib):
         return root
 
 
-class _Parsers(threading.local):
-    parser: html5lib.HTMLParser | None = None
-
-
-_PARSERS = _Parsers()
-
-
-def _html5lib_parser() -> html5lib.HTMLParser:
-    """This thread's html5lib parser, building bs4 trees with bs4's html5lib tree builder.
+def _new_parser() -> html5lib.HTMLParser:
+    """An html5lib parser building bs4 trees with bs4's html5lib tree builder.
 
     What `BeautifulSoup(markup, "html5lib")` does, minus building a new parser (and its two
     dozen insertion-mode objects) for every fragment, a quarter of the cost of parsing a
     typical one: html5lib resets all of a parser's state when a parse starts, and bs4's
     tree builder resets the soup (documentClass).
     """
-    parser = _PARSERS.parser
-    if parser is None:
-        # No multi-valued attributes: `class` and `rel` values stay the strings the
-        # policy reads; line numbers are not used.
-        builder = HTML5TreeBuilder(multi_valued_attributes={}, store_line_numbers=False)
-        soup = BeautifulSoup("", builder=builder)
-        # html5lib only calls `tree(namespaceHTMLElements)`; bs4's feed() passes a bound
-        # method the same way.
-        parser = _PARSERS.parser = html5lib.HTMLParser(tree=lambda html_ns: (  # type: ignore[arg-type]
-            _FragmentTreeBuilder(html_ns, soup, store_line_numbers=False)))
-    return parser
+    # No multi-valued attributes: `class` and `rel` values stay the strings the policy
+    # reads; line numbers are not used.
+    builder = HTML5TreeBuilder(multi_valued_attributes={}, store_line_numbers=False)
+    soup = BeautifulSoup("", builder=builder)
+    # html5lib only calls `tree(namespaceHTMLElements)`; bs4's feed() passes a bound
+    # method the same way.
+    return html5lib.HTMLParser(tree=lambda html_ns: (  # type: ignore[arg-type]
+        _FragmentTreeBuilder(html_ns, soup, store_line_numbers=False)))
+
+
+_html5lib_parser: Final = per_thread(_new_parser)  # this thread's parser
 
 
 def _child(parent: Tag, name: str) -> Tag | None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from markdown_it.token import Token
 
 from twnotes import pages
-from twnotes.sanitize.edits import Edit, _Lines, markers
+from twnotes.sanitize.edits import Edit, markers
 from twnotes.sanitize.fragment import clean_fragment
 
 
@@ -24,7 +24,7 @@ class _Piece:
 class _InlineMap:
     """Maps offsets in an inline token's content to offsets in the page text."""
 
-    def __init__(self, lines: _Lines, token: Token, content: str, cursor: dict[int, int],
+    def __init__(self, lines: pages.Lines, token: Token, content: str, cursor: dict[int, int],
                  in_table: bool) -> None:
         assert token.map is not None
         self.rows: list[tuple[int, int, str, str]] = []  # (content start, abs col, text, src)
@@ -97,7 +97,7 @@ def _escaped_piece(piece: str) -> str:
     return re.sub(r"([!-%'-/:=?@\[-`{-~])", r"\\\1", text)
 
 
-def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
+def _inline_edits(page: pages.Page, lines: pages.Lines, token: Token,
                   cursor: dict[int, int], in_table: bool) -> list[Edit]:
     # (A plugin's own html_inline tokens, such as a task list's checkbox, carry no offset:
     # they are not in the source.)
