@@ -18,17 +18,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from twnotes import config, pages, util
+from twnotes import pages, util
 from twnotes.runner import Runner
 from twnotes.snippets import (
     Cache,
     collect,
+    config,
     default_cache_dir,
     display_path,
     merge_results,
     run,
 )
-from twnotes.verdicts import failure_text, summary
+from twnotes.snippets.verdicts import failure_text, summary
 
 STOP_GRACE_S = 5.0
 DEBOUNCE_MS = 200

@@ -13,13 +13,14 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from twnotes import config
-from twnotes import normalise as normalise_
-from twnotes.config import Settings
 from twnotes.runner import Outcome
+from twnotes.snippets import config
+from twnotes.snippets import normalise as normalise_
+from twnotes.snippets.config import Settings
 
 if TYPE_CHECKING:
-    from twnotes.snippets import Case, Snippet
+    from twnotes.snippets.cases import Case
+    from twnotes.snippets.extract import Snippet
 
 JSON_STDOUT_LIMIT = 20_000  # characters of output kept per snippet in the JSON for the page
 JSON_STDERR_LIMIT = 20_000  # of stderr: the end is kept (where a traceback is)
@@ -64,11 +65,6 @@ def _clip(text: str, limit: int, keep: Literal["head", "tail"]) -> str:
     if keep == "head":
         return text[:limit] + "\n… (truncated)\n"
     return "… (truncated)\n" + text[-limit:]
-
-
-def normalise(text: str) -> str:
-    """Output as compared: LF line ends, no trailing spaces, no trailing blank lines."""
-    return normalise_.clean(text)
 
 
 def _last_line_in(stderr: str, filename: str) -> int | None:

@@ -14,11 +14,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from twnotes.normalise import Normaliser
 from twnotes.preload import never
+from twnotes.runner import Program
+from twnotes.snippets.normalise import Normaliser
 
 FILE = "pyproject.toml"
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT: float = Program.timeout  # the runner's default: one number for both
 KEYS = ("content", "results", "timeout", "normalisers", "ellipsis", "preload", "fence_keys")
 
 
