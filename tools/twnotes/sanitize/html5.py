@@ -185,19 +185,30 @@ def _cap_nesting(fragment: str) -> str:
     return "".join(kept)
 
 
+def parse_in_context(parser: html5lib.HTMLParser, fragment: str, inline: bool,
+                     ) -> tuple[Any, bool]:
+    """Parse `fragment` where the cleaner reads it: in a <div> (after an opened <p> when
+    `inline`), or as a whole document's body when it spells "<table" twice (see above).
+
+    Returns the parser's tree and whether it is a whole document. The cleaner and
+    `twnotes enforce` (with another tree builder) both parse through here.
+    """
+    markup = ("<p>" if inline else "") + fragment
+    if len(_TABLE_START_RE.findall(markup)) < 2:
+        return parser.parseFragment(markup, container="div"), False
+    return parser.parse(_BODY_PREFIX + markup), True
+
+
 def _parse(fragment: str, inline: bool) -> list[PageElement]:
     """The nodes a browser builds for `fragment` inside a <div> (or a <p> when inline).
 
     The nodes are valid until this thread's next parse (its parser is reused).
     """
     parser = _html5lib_parser()
-    markup = ("<p>" if inline else "") + _cap_nesting(fragment)
-    body: Tag | None
-    if len(_TABLE_START_RE.findall(markup)) < 2:
-        body = parser.parseFragment(markup, container="div")
-    else:
-        soup = parser.parse(_BODY_PREFIX + markup)
-        root = _child(soup, "html")
+    tree, whole = parse_in_context(parser, _cap_nesting(fragment), inline)
+    body: Tag | None = tree
+    if whole:
+        root = _child(tree, "html")
         body = _child(root, "body") if root is not None else None
     assert isinstance(body, Tag)
     if not inline:
