@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from html5lib import constants as html5lib_constants
+
 from twnotes import policy
 from twnotes.sanitize.html5 import _BLANK_LINE_RE, VOID
 
@@ -37,8 +39,9 @@ _ATTR_REF_RE: Final = re.compile(r"&(?:amp|lt|gt|quot|#10|#9);")
 _ATTR_REFS: Final = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#10;": "\n",
                      "&#9;": "\t"}
 
+_FAST_INLINE_TAGS: Final = policy.INLINE_TAGS
 _FAST_BLOCK_TAGS: Final = policy.BLOCK_TAGS - {"pre"}  # pre drops a leading newline
-_HEADINGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_HEADINGS: Final = frozenset(html5lib_constants.headingElements)
 # Inside these, html5lib's table insertion modes nest only these children as written
 # (anything else is moved out of the table, or gets an implied parent).
 _TABLE_CHILDREN: Final = {
@@ -47,14 +50,16 @@ _TABLE_CHILDREN: Final = {
     "tr": frozenset({"td", "th"}),
     "colgroup": frozenset({"col"}),
 }
-_TABLE_PARTS: Final = frozenset({"caption", "colgroup", "col", "tbody", "thead", "tfoot",
-                                 "tr", "td", "th"})
+# Every table part: outside its parent, each is moved or given an implied parent.
+_TABLE_PARTS: Final = frozenset().union(*_TABLE_CHILDREN.values())
 _ITEM_PARENTS: Final = {"li": ("ul", "ol"), "dt": ("dl",), "dd": ("dl",)}
-# The standard's formatting elements among the allowed tags: with three of one kind open,
-# a fourth may drop the first from the active formatting list ("Noah's Ark"), and an
-# end tag can then close more than its own element. (bs4's html5lib tree builder never
-# applies that clause, as it compares attributes by identity; a browser does.)
-_FORMATTING: Final = frozenset({"a", "b", "code", "em", "i", "s", "small", "strong", "u"})
+# The standard's formatting elements among the allowed tags (html5lib's own list): with
+# three of one kind open, a fourth may drop the first from the active formatting list
+# ("Noah's Ark"), and an end tag can then close more than its own element. (bs4's html5lib
+# tree builder never applies that clause, as it compares attributes by identity; a
+# browser does.)
+_FORMATTING: Final = policy.INLINE_TAGS & frozenset(
+    name for _, name in html5lib_constants.formattingElements)
 _FAST_DEPTH: Final = 64
 
 
@@ -74,7 +79,7 @@ def _already_clean(fragment: str, inline: bool, rendered: bool = False) -> bool:
     """
     if _UNUSUAL_RE.search(fragment):
         return False
-    allowed = policy.INLINE_TAGS if inline else _FAST_BLOCK_TAGS
+    allowed = _FAST_INLINE_TAGS if inline else _FAST_BLOCK_TAGS
     stack: list[str] = []
     newline_refs: list[int] = []
     match = _CANON_TOKEN_RE.match

@@ -19,6 +19,11 @@ VOID: Final = frozenset({
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
     "source", "track", "wbr",
 })
+# The standard's void elements; html5lib's own list (which still has obsolete ones, and
+# not wbr) must agree on every tag the policy allows, or _emit would write an end tag the
+# parser does not expect.
+if not policy.BLOCK_TAGS & frozenset(html5lib.constants.voidElements) <= VOID:
+    raise ImportError("sanitize.html5.VOID misses a void element the policy allows")
 # Elements whose first newline the HTML parser drops: one more is written to keep it.
 NEWLINE_EATERS: Final = frozenset({"pre", "listing", "textarea"})
 # Tree depth kept (deeper elements are unwrapped, text kept) and the tag depth html5lib
