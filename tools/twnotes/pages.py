@@ -270,6 +270,50 @@ class Skipped:
     reason: str
 
 
+def _root_problem(root: Path) -> str | None:
+    """Why a path given on the command line cannot be read as pages (None: it can)."""
+    if not root.exists() and not root.is_symlink():
+        return "no such file or directory"
+    if root.is_symlink() and not root.exists():
+        return "broken or looping symlink"
+    if not root.is_dir() and not _is_regular(root):
+        return NOT_REGULAR
+    if not root.is_file() and root.suffix in CONTENT_SUFFIXES:
+        return "is a directory, not a page"
+    return None
+
+
+def _prune(base: Path, dirnames: list[str]) -> Iterator[Skipped]:
+    """Sort the walk's subfolders in place; leave out (and report) links and `x.md/`."""
+    dirnames.sort()
+    for name in list(dirnames):
+        sub = base / name
+        if sub.is_symlink():
+            dirnames.remove(name)
+            yield Skipped(sub, "symlinked directory not followed")
+        elif name.endswith(CONTENT_SUFFIXES):
+            dirnames.remove(name)
+            yield Skipped(sub, "is a directory, not a page")
+
+
+def _file_problem(path: Path) -> str | None:
+    if path.is_symlink() and not path.exists():
+        return "broken or looping symlink"
+    return None if _is_regular(path) else NOT_REGULAR
+
+
+def _walk(root: Path) -> Iterator[Path | Skipped]:
+    """Pages and refusals below a folder, in sorted order, symlinked folders not followed."""
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        base = Path(dirpath)
+        yield from _prune(base, dirnames)
+        for name in sorted(filenames):
+            if name.endswith(CONTENT_SUFFIXES):
+                path = base / name
+                problem = _file_problem(path)
+                yield path if problem is None else Skipped(path, problem)
+
+
 def find_pages(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
     """Content files under the given paths, sorted, each once.
 
@@ -278,45 +322,13 @@ def find_pages(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
     """
     seen: set[Path] = set()
     for root in paths:
-        if not root.exists() and not root.is_symlink():
-            yield Skipped(root, "no such file or directory")
+        problem = _root_problem(root)
+        if problem is not None:
+            yield Skipped(root, problem)
             continue
-        if root.is_symlink() and not root.exists():
-            yield Skipped(root, "broken or looping symlink")
-            continue
-        if not root.is_dir() and not _is_regular(root):
-            yield Skipped(root, NOT_REGULAR)
-            continue
-        if root.is_file():
-            if root.resolve() not in seen:
-                seen.add(root.resolve())
-                yield root
-            continue
-        if root.suffix in CONTENT_SUFFIXES and root.is_dir():
-            yield Skipped(root, "is a directory, not a page")
-            continue
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            base = Path(dirpath)
-            dirnames.sort()
-            for name in list(dirnames):
-                sub = base / name
-                if sub.is_symlink():
-                    dirnames.remove(name)
-                    yield Skipped(sub, "symlinked directory not followed")
-                elif name.endswith(CONTENT_SUFFIXES):
-                    dirnames.remove(name)
-                    yield Skipped(sub, "is a directory, not a page")
-            for name in sorted(filenames):
-                if not name.endswith(CONTENT_SUFFIXES):
-                    continue
-                path = base / name
-                if path.is_symlink() and not path.exists():
-                    yield Skipped(path, "broken or looping symlink")
-                    continue
-                if not _is_regular(path):
-                    yield Skipped(path, NOT_REGULAR)
-                    continue
-                key = path.resolve()
-                if key not in seen:
-                    seen.add(key)
-                    yield path
+        for found in [root] if root.is_file() else _walk(root):
+            if isinstance(found, Skipped):
+                yield found
+            elif found.resolve() not in seen:
+                seen.add(found.resolve())
+                yield found

@@ -58,37 +58,61 @@ def _flag(key: str, value: object) -> bool:
     return value
 
 
-def options_from(attrs: dict[str, object], settings: Settings = config.DEFAULTS) -> Options:
-    """Validate our keys; ValueError names the first problem. Hugo's own keys, and the keys
-    the site's render hooks read (`fence_keys`), pass through without affecting a run."""
+def _check_keys(attrs: dict[str, object], settings: Settings) -> None:
     passthrough = {k.lower() for k in settings.fence_keys} | HUGO_KEYS
     unknown = sorted(k for k in attrs if k not in OUR_KEYS and k.lower() not in passthrough)
     if unknown:
         raise ValueError(f"unknown fence attribute {unknown[0]!r} "
                          f"(known: {', '.join(sorted(OUR_KEYS))}, and Hugo's highlighting keys"
                          f"{' and fence_keys of [tool.twnotes]' if settings.fence_keys else ''})")
-    test = attrs.get("test")
-    if test is not None and test != "skip":
-        raise ValueError(f'test must be "skip", not {test!r}')
+
+
+def _test(value: object) -> bool:
+    if value is not None and value != "skip":
+        raise ValueError(f'test must be "skip", not {value!r}')
+    return value == "skip"
+
+
+def _times(attrs: dict[str, object], settings: Settings) -> tuple[float, float | None]:
+    """(timeout, stop_after): stop_after, when given, comes before the timeout."""
     timeout = _number("timeout", attrs["timeout"]) if "timeout" in attrs else settings.timeout
     stop_after = _number("stop_after", attrs["stop_after"]) if "stop_after" in attrs else None
     if stop_after is not None and stop_after >= timeout:
         raise ValueError(f"stop_after ({stop_after:g}) must be less than timeout ({timeout:g})")
-    raises = attrs.get("raises")
-    if raises is not None and (not isinstance(raises, str)
-                               or not re.fullmatch(r"[A-Za-z_][\w.]*", raises)):
-        raise ValueError(f'raises must be an exception name like "ValueError", not {raises!r}')
+    return timeout, stop_after
+
+
+def _raises(value: object) -> str | None:
+    if value is not None and (not isinstance(value, str)
+                              or not re.fullmatch(r"[A-Za-z_][\w.]*", value)):
+        raise ValueError(f'raises must be an exception name like "ValueError", not {value!r}')
+    return value
+
+
+def _setup(attrs: dict[str, object]) -> str | None:
     setup = attrs.get("setup")
-    if setup is not None:
-        if setup not in SETUP_KINDS:
-            raise ValueError(f'setup must be "hidden" or "collapsed", not {setup!r}')
-        clash = sorted(k for k in attrs if k in OUR_KEYS - SETUP_KEYS)
-        if clash:
-            raise ValueError(f"{clash[0]} cannot be used on a setup block (it has no verdict "
-                             "of its own: put it on the block the setup comes before)")
+    if setup is None:
+        return None
+    if setup not in SETUP_KINDS:
+        raise ValueError(f'setup must be "hidden" or "collapsed", not {setup!r}')
+    clash = sorted(k for k in attrs if k in OUR_KEYS - SETUP_KEYS)
+    if clash:
+        raise ValueError(f"{clash[0]} cannot be used on a setup block (it has no verdict "
+                         "of its own: put it on the block the setup comes before)")
+    return str(setup)
+
+
+def options_from(attrs: dict[str, object], settings: Settings = config.DEFAULTS) -> Options:
+    """Validate our keys; ValueError names the first problem. Hugo's own keys, and the keys
+    the site's render hooks read (`fence_keys`), pass through without affecting a run."""
+    _check_keys(attrs, settings)
+    skip = _test(attrs.get("test"))
+    timeout, stop_after = _times(attrs, settings)
+    raises = _raises(attrs.get("raises"))
+    setup = _setup(attrs)
     return Options(
-        skip=test == "skip", timeout=timeout, stop_after=stop_after, raises=raises,
+        skip=skip, timeout=timeout, stop_after=stop_after, raises=raises,
         continues=_flag("continues", attrs.get("continues", False)),
         allow=_allow(attrs["allow"]) if "allow" in attrs else (),
         ellipsis=_flag("ellipsis", attrs["ellipsis"]) if "ellipsis" in attrs else None,
-        setup=str(setup) if setup is not None else None)
+        setup=setup)

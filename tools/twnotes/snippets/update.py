@@ -41,41 +41,46 @@ def new_expectation(snippet: Snippet, result: Result, settings: Settings) -> str
     return actual
 
 
+def _usable(snippet: Snippet, result: Result | None) -> bool:
+    """Whether the result may become the snippet's expectation: it has an output block and
+    ran to a clean end (a crash's output is not an expectation)."""
+    return not (snippet.output is None or result is None or result.status == "skipped"
+                or (result.status == "failed" and not result.output_mismatch_only))
+
+
+def _rewrite_page(path: Path, items: Sequence[tuple[Snippet, str]]) -> None:
+    """Write each new expectation into its fence, from the bottom of the page up."""
+    lines = pages.read_page(path).lines
+    for snippet, text in sorted(items, key=lambda item: -item[0].line):
+        fence = snippet.output
+        assert fence is not None
+        if fence.close_index is None:
+            continue  # an unclosed fence runs to the end of the page: leave it alone
+        newline = "\r\n" if lines[fence.open_index].endswith("\r\n") else "\n"
+        lines[fence.open_index + 1: fence.close_index] = _fence_body(
+            text, fence.indent, newline)
+    util.atomic_write(path, "".join(lines).encode("utf-8"))
+
+
 def update_outputs(cases: Sequence[Case], results: Sequence[Result],
                    settings: Settings = config.DEFAULTS) -> list[Path]:
     """Rewrite each existing output fence from what its snippet printed; pages changed.
 
-    Only snippets that ran to a clean end are used (a crash's output is not an expectation).
-    No fence is added where there is none: the author decides where output is shown.
-    Edits go from the bottom of each page up, so earlier line indexes stay valid.
+    Only snippets that ran to a clean end are used. No fence is added where there is none:
+    the author decides where output is shown. Edits go from the bottom of each page up,
+    so earlier line indexes stay valid.
     """
     by_id = {(r.file, r.line): r for r in results}
     edits: dict[Path, list[tuple[Snippet, str]]] = {}
-    for case in cases:
-        for snippet in case.snippets:
-            result = by_id.get((snippet.file, snippet.line))
-            if (snippet.output is None or result is None or result.status == "skipped"
-                    or (result.status == "failed" and not result.output_mismatch_only)):
-                continue
+    for snippet in (s for case in cases for s in case.snippets):
+        result = by_id.get((snippet.file, snippet.line))
+        if result is not None and _usable(snippet, result):
             text = new_expectation(snippet, result, settings)
             if text is not None:
                 edits.setdefault(snippet.path, []).append((snippet, text))
-    changed = []
     for path, items in edits.items():
-        page = pages.read_page(path)
-        lines = page.lines
-        for snippet, text in sorted(items, key=lambda item: -item[0].line):
-            fence = snippet.output
-            assert fence is not None
-            if fence.close_index is None:
-                continue  # an unclosed fence runs to the end of the page: leave it alone
-            opening = lines[fence.open_index]
-            newline = "\r\n" if opening.endswith("\r\n") else "\n"
-            lines[fence.open_index + 1: fence.close_index] = _fence_body(
-                text, fence.indent, newline)
-        util.atomic_write(path, "".join(lines).encode("utf-8"))
-        changed.append(path)
-    return changed
+        _rewrite_page(path, items)
+    return list(edits)
 
 
 def rejudge_updated(runs: Sequence[Ran], changed: Sequence[Path], cache_: Cache,
