@@ -214,26 +214,28 @@ def clean_attrs(tag: str, attrs: Iterable[tuple[str, str]], *, rendered: bool = 
     kept: list[tuple[str, str]] = []
     href: str | None = None
     for key, value in attrs:
-        if key == "rel":
+        kept_value = (_allowed_value(tag, key, value, rendered) if key in allowed
+                      else _rendered_value(tag, key, value) if rendered else None)
+        if key == "rel" or kept_value is None:
             continue
-        if key not in allowed:
-            extra = _rendered_value(tag, key, value) if rendered else None
-            if extra is not None:
-                kept.append((key, extra))
-            continue
-        if key in URL_ATTRS and not is_safe_url(value, image=tag == "img"):
-            continue
-        if key in ("id", "name"):
-            if not value.strip():
-                continue
-            value = (value.strip() if rendered and not is_layout_id(value)
-                     else prefixed_id(value))
         if key == "href":
-            href = value
-        kept.append((key, value))
+            href = kept_value
+        kept.append((key, kept_value))
     if tag == "a" and href is not None and is_external(href):
         kept.append(("rel", EXTERNAL_REL))
     return kept
+
+
+def _allowed_value(tag: str, key: str, value: str, rendered: bool) -> str | None:
+    """The value an allowed attribute keeps: an unsafe URL or an empty id goes (None), an
+    id or name gets the prefix (`rendered`: only one that takes a layout id)."""
+    if key in URL_ATTRS and not is_safe_url(value, image=tag == "img"):
+        return None
+    if key in ("id", "name"):
+        if not value.strip():
+            return None
+        return value.strip() if rendered and not is_layout_id(value) else prefixed_id(value)
+    return value
 
 
 def is_layout_id(value: str) -> bool:

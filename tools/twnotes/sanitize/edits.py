@@ -37,30 +37,37 @@ _IN_TAG_RE: Final = re.compile(r"<[A-Za-z][^<>]*>?")  # a start tag, to read its
 _QUOTED_RE: Final = re.compile(r""""[^"]*"|'[^']*'""")
 
 
+def _tags(text: str, end: str = "") -> Counter[str]:
+    return Counter(m.group(2).lower() for m in _TAG_NAME_RE.finditer(text)
+                   if m.group(1) == end)
+
+
+def _attrs(text: str) -> Counter[str]:
+    return Counter(a.lower() for tag in _IN_TAG_RE.findall(text)
+                   for a in _ATTR_NAME_RE.findall(_QUOTED_RE.sub('""', re.sub(
+                       r"^<[\w-]+", " ", tag))))
+
+
+def _tag_words(old: str, new: str) -> list[str]:
+    """Elements dropped, added, wrapped around and closed."""
+    old_tags, new_tags = _tags(old), _tags(new)
+    wrapped = new.startswith("<div>") and not old.lstrip().lower().startswith("<div")
+    words = [f"drops <{t}>" for t in sorted(old_tags - new_tags)]
+    words += [f"adds <{t}>" for t in sorted(new_tags - old_tags) if t != "div" or not wrapped]
+    if "<div>" in new and not old_tags["div"] and new_tags["div"]:
+        words.append("wraps it in <div> (an HTML block must start with a block tag)")
+    words += [f"closes <{t}>" for t in sorted(
+        _tags(new, "/") - _tags(old, "/") - (new_tags - old_tags))]
+    return words
+
+
 @functools.lru_cache(maxsize=4096)  # the same fix repeats, in a page and across pages
 def describe_change(old: str, new: str) -> str:
     """What cleaning did to a piece of raw HTML, in a few words: `drops <script>, adds
     <tbody>, escapes &`. A summary for the maintainer; --diff shows the bytes."""
-    def tags(text: str, end: str = "") -> Counter[str]:
-        return Counter(m.group(2).lower() for m in _TAG_NAME_RE.finditer(text)
-                       if m.group(1) == end)
-
-    def attrs(text: str) -> Counter[str]:
-        return Counter(a.lower() for tag in _IN_TAG_RE.findall(text)
-                       for a in _ATTR_NAME_RE.findall(_QUOTED_RE.sub('""', re.sub(
-                           r"^<[\w-]+", " ", tag))))
-
-    words: list[str] = []
-    old_tags, new_tags = tags(old), tags(new)
-    words += [f"drops <{t}>" for t in sorted(old_tags - new_tags)]
-    words += [f"adds <{t}>" for t in sorted(new_tags - old_tags) if t != "div" or not (
-        new.startswith("<div>") and not old.lstrip().lower().startswith("<div"))]
-    if "<div>" in new and not old_tags["div"] and new_tags["div"]:
-        words.append("wraps it in <div> (an HTML block must start with a block tag)")
-    words += [f"closes <{t}>" for t in sorted(
-        tags(new, "/") - tags(old, "/") - (new_tags - old_tags))]
-    words += [f"drops {a}" for a in sorted(attrs(old) - attrs(new))]
-    words += [f"adds {a}" for a in sorted(attrs(new) - attrs(old))]
+    words = _tag_words(old, new)
+    words += [f"drops {a}" for a in sorted(_attrs(old) - _attrs(new))]
+    words += [f"adds {a}" for a in sorted(_attrs(new) - _attrs(old))]
     if old.count("<!--") > new.count("<!--"):
         words.append("drops a comment")
     escaped = [c for c, ref in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))

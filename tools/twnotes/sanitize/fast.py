@@ -86,53 +86,9 @@ def _already_clean(fragment: str, inline: bool, rendered: bool = False) -> bool:
     pos, end = 0, len(fragment)
     while pos < end:
         token = match(fragment, pos)
-        if token is None:
+        if token is None or not _token_ok(token, stack, newline_refs, allowed, rendered):
             return False
         pos = token.end()
-        kind = token.lastgroup
-        current = stack[-1] if stack else ""
-        in_table = current in _TABLE_CHILDREN
-        if kind == "text":
-            if in_table and token.group().strip(" \t\n"):
-                return False
-        elif kind == "ref":
-            if in_table:
-                return False
-            if token.group("ref") == "#10":
-                newline_refs.append(token.start())
-        elif kind == "end":
-            if token.group("end") != current:
-                return False
-            stack.pop()
-        else:
-            name = token.group("start")
-            if name not in allowed:
-                return False
-            if in_table:
-                if name not in _TABLE_CHILDREN[current]:
-                    return False
-            elif name in _TABLE_PARTS:
-                return False
-            elif name in policy.INLINE_TAGS:
-                if ((name == "a" and "a" in stack)
-                        or (name in ("rp", "rt") and current != "ruby")
-                        or (name in _FORMATTING and stack.count(name) >= 3)):
-                    return False
-            elif (any(open_ == "p" or open_ in policy.INLINE_TAGS for open_ in stack)
-                  or (name in _ITEM_PARENTS and current not in _ITEM_PARENTS[name])
-                  or (name in _HEADINGS and not _HEADINGS.isdisjoint(stack))):
-                return False
-            raw = token.group("attrs")
-            if raw:
-                attrs = [(key, _ATTR_REF_RE.sub(lambda r: _ATTR_REFS[r.group()], value))
-                         for key, value in _CANON_ATTR_RE.findall(raw)]
-                if (len({key for key, _ in attrs}) != len(attrs)
-                        or policy.clean_attrs(name, attrs, rendered=rendered) != attrs):
-                    return False
-            if name not in VOID:
-                stack.append(name)
-                if len(stack) > _FAST_DEPTH:
-                    return False
     if stack:
         return False
     # _emit writes a newline followed by a blank line as &#10;, and nowhere else.
@@ -140,3 +96,68 @@ def _already_clean(fragment: str, inline: bool, rendered: bool = False) -> bool:
     for start in reversed(newline_refs):
         written = written[:start] + "\n" + written[start + 5:]
     return _BLANK_LINE_RE.sub("&#10;", written) == fragment
+
+
+def _token_ok(token: re.Match[str], stack: list[str], newline_refs: list[int],
+              allowed: frozenset[str], rendered: bool) -> bool:
+    """Whether one token keeps the fragment in the fast language; opens and closes `stack`
+    and records where a `&#10;` stands."""
+    kind = token.lastgroup
+    current = stack[-1] if stack else ""
+    in_table = current in _TABLE_CHILDREN
+    if kind == "text":
+        return not (in_table and token.group().strip(" \t\n"))
+    if kind == "ref":
+        if token.group("ref") == "#10":
+            newline_refs.append(token.start())
+        return not in_table
+    if kind == "end":
+        if token.group("end") != current:
+            return False
+        stack.pop()
+        return True
+    name = token.group("start")
+    if not (_start_ok(name, current, stack, allowed)
+            and _attrs_ok(name, token.group("attrs"), rendered)):
+        return False
+    if name not in VOID:
+        stack.append(name)
+    return len(stack) <= _FAST_DEPTH
+
+
+def _start_ok(name: str, current: str, stack: list[str], allowed: frozenset[str]) -> bool:
+    """Whether html5lib nests a start tag where it is written (see _already_clean)."""
+    if name not in allowed:
+        return False
+    if current in _TABLE_CHILDREN:
+        return name in _TABLE_CHILDREN[current]
+    if name in _TABLE_PARTS:
+        return False
+    if name in policy.INLINE_TAGS:
+        return _inline_ok(name, current, stack)
+    return _block_ok(name, current, stack)
+
+
+def _inline_ok(name: str, current: str, stack: list[str]) -> bool:
+    """No <a> in an <a>, rp and rt only in ruby, no fourth formatting element of a kind."""
+    return not ((name == "a" and "a" in stack)
+                or (name in ("rp", "rt") and current != "ruby")
+                or (name in _FORMATTING and stack.count(name) >= 3))
+
+
+def _block_ok(name: str, current: str, stack: list[str]) -> bool:
+    """Nothing a block start would close (a <p>, an inline element), items in their
+    list, no heading in a heading."""
+    return not (any(open_ == "p" or open_ in policy.INLINE_TAGS for open_ in stack)
+                or (name in _ITEM_PARENTS and current not in _ITEM_PARENTS[name])
+                or (name in _HEADINGS and not _HEADINGS.isdisjoint(stack)))
+
+
+def _attrs_ok(name: str, raw: str, rendered: bool) -> bool:
+    """Whether a start tag's attributes are what the policy keeps, written as _emit does."""
+    if not raw:
+        return True
+    attrs = [(key, _ATTR_REF_RE.sub(lambda r: _ATTR_REFS[r.group()], value))
+             for key, value in _CANON_ATTR_RE.findall(raw)]
+    return (len({key for key, _ in attrs}) == len(attrs)
+            and policy.clean_attrs(name, attrs, rendered=rendered) == attrs)
