@@ -2,7 +2,8 @@
 
 This is the floor that `sanitize` and `snippets` both stand on. Line numbers are 1-based
 and refer to the file as it is on disk (front matter included), so every message can
-say `file:line`.
+say `file:line`; `split_lines` and `Lines` are the one model of a page's lines (where
+markdown-it counts them: at CR LF, CR and LF only).
 """
 
 from __future__ import annotations

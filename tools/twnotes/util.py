@@ -2,11 +2,13 @@
 
 `parallel_map` spreads a per-file stage (sanitize, enforce, audit) over worker processes;
 `atomic_write` writes a file whole or not at all; `per_thread` keeps one expensive object
-(an html5lib parser) per thread; `stop_process` is the one SIGTERM-then-SIGKILL escalation.
+(an html5lib parser) per thread; `stop_process` is the one SIGTERM-then-SIGKILL escalation;
+`PageReport` is a line of what `enforce` and `audit` report about a built page.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -110,3 +112,14 @@ def stop_process(send: Callable[[int], None], gone: Callable[[], bool],
                 return True
             time.sleep(poll_s)
     return gone()
+
+
+@dataclasses.dataclass(frozen=True)
+class PageReport:
+    """One line of a report on a built site, printed as `page: text`."""
+
+    page: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.page}: {self.text}"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from twnotes import policy
+from twnotes import policy, util
 from twnotes.audit import tree
 from twnotes.audit.csp import NO_POLICY, page_policy
 from twnotes.audit.scripts import script_problem, short
@@ -28,15 +27,12 @@ FORBIDDEN_TAGS: Final = {
 _NAMED_CHECKS: Final = frozenset({"script", "iframe", "meta", *FORBIDDEN_TAGS})
 
 
-@dataclasses.dataclass(frozen=True)
-class Finding:
+class Finding(util.PageReport):
     """One thing on one page that could run code the layouts did not intend."""
 
-    page: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.page}: {self.reason}"
+    @property
+    def reason(self) -> str:
+        return self.text
 
 
 def _srcset_urls(value: str) -> Iterator[str]:

@@ -7,20 +7,19 @@ import functools
 import re
 from typing import Final
 
+from twnotes import util
+
 TOKEN_ENV: Final = "HUGO_TW_REGION_TOKEN"
 NOTE_KINDS: Final = frozenset({"block", "inline"})
 LAYOUT: Final = "layout"
 
 
-@dataclasses.dataclass(frozen=True)
-class Change:
+class Change(util.PageReport):
     """Something a note region held that the policy removes: a bug of the source scan."""
 
-    page: str
-    what: str
-
-    def __str__(self) -> str:
-        return f"{self.page}: {self.what}"
+    @property
+    def what(self) -> str:
+        return self.text
 
 
 class DelimiterError(ValueError):
