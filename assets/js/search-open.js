@@ -9,6 +9,17 @@ let ui = null;
 let opener = null;
 let returning = false;
 
+// Closing gives the focus back (the browser does, and so does the close handler below); the
+// flag stops that focus from reopening the dialog through the header box.
+function shut() {
+  returning = true;
+  try {
+    dialog.close();
+  } finally {
+    returning = false;
+  }
+}
+
 function build() {
   dialog = document.createElement("dialog");
   dialog.className = "tw-sd";
@@ -19,7 +30,7 @@ function build() {
   close.type = "button";
   close.className = "tw-sd-close";
   close.textContent = params.strings.close;
-  close.addEventListener("click", () => dialog.close());
+  close.addEventListener("click", shut);
   const keys = document.createElement("p");
   keys.className = "tw-sd-keys";
   keys.textContent = params.strings.keys;
@@ -29,13 +40,17 @@ function build() {
   dialog.append(box);
   // A click on the backdrop lands on the dialog itself, outside its box.
   dialog.addEventListener("click", (event) => {
-    if (event.target === dialog) dialog.close();
+    if (event.target === dialog) shut();
   });
   dialog.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       event.preventDefault();
-      dialog.close();
+      shut();
     }
+  });
+  dialog.addEventListener("cancel", (event) => {
+    event.preventDefault();
+    shut();
   });
   dialog.addEventListener("close", () => {
     returning = true;
