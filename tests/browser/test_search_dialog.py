@@ -155,11 +155,12 @@ def test_sub_results_are_named_by_their_headings(
         visit(page, served_site, f"{parts.path}?{parts.query}")
         heading_text = page.evaluate(
             "id => { const h = document.getElementById(id); if (!h) return null;"
-            " const c = h.cloneNode(true); c.querySelectorAll('.tw-anchor').forEach(a => a.remove());"
+            " const c = h.cloneNode(true);"
+            " c.querySelectorAll('.tw-anchor').forEach(a => a.remove());"
             " return c.textContent.trim(); }",
             unquote(parts.fragment))
         assert heading_text is not None, f"{href}: no element with that id"
-        assert heading_text == label.strip(), f"{href}: labelled {label!r}, heading {heading_text!r}"
+        assert heading_text == label.strip(), f"{href}: {label!r} but heading {heading_text!r}"
 
 
 def test_home_and_the_note_do_not_look_alike(served_site: ServedSite, make_context: Any) -> None:
