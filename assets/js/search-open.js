@@ -70,7 +70,8 @@ async function open(query) {
   }
   const search = await ui;
   search.input.focus();
-  if (typeof query === "string" && query !== search.input.value) search.search(query);
+  // A query from the header box replaces the last one; an empty box keeps it.
+  if (query && query !== search.input.value) search.search(query);
 }
 
 function editable(target) {

@@ -1,6 +1,6 @@
 // Search UI: an input and a result list that update as the reader types, used by the search
 // dialog (search-open.js imports this module the first time the dialog opens) and by the
-// search page (search.js). Pagefind's pagefind.js is imported on the first query only.
+// search page (search.js). Pagefind's pagefind.js is imported as soon as the UI is mounted.
 // Keys: ArrowDown / ArrowUp move between the input and the result links, Enter on the input
 // opens the first result. Result text comes from the index and is inserted as text only
 // (Pagefind's <mark> around matches is rebuilt as elements, nothing else is parsed into the page).
@@ -88,13 +88,14 @@ export function mountSearch(container, opts) {
   let timer = 0;
   let done = null; // the query whose results are on screen
 
-  async function load() {
+  function load() {
     if (!pagefind) {
       pagefind = import(opts.bundle + "pagefind.js").then(async (pf) => {
         await pf.options({ baseUrl: opts.base, excerptLength: 24 });
         await pf.init();
         return pf;
       });
+      pagefind.catch(() => (pagefind = null)); // a later query tries again
     }
     return pagefind;
   }
@@ -114,7 +115,6 @@ export function mountSearch(container, opts) {
       status.textContent = s.loading;
       pf = await load();
     } catch (e) {
-      pagefind = null;
       if (mine === serial) status.textContent = s.missing;
       return;
     }
@@ -156,5 +156,8 @@ export function mountSearch(container, opts) {
       });
     }
   });
+  // Start loading Pagefind now (the dialog has just opened, or this is the search page), so
+  // the first keystroke does not wait for it; a failure shows on the first query.
+  load().catch(() => {});
   return { input, search };
 }
