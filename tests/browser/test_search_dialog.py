@@ -10,6 +10,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import RESULT, TIMEOUT_MS, ServedSite
+from .test_axe import axe_violations, describe
+from .test_csp import WATCH
 from .test_pages import NOTE, SEARCH, visit
 
 DIALOG = "dialog.tw-sd"
@@ -267,3 +269,42 @@ def test_toc_follows_anchor_links_jumps_and_drags(
     page.evaluate("window.scrollTo(0, 0.6 * document.scrollingElement.scrollHeight)")
     page.set_viewport_size({"width": 1024, "height": 700})
     wait_current(page, page.evaluate(EXPECTED_CURRENT))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_open_dialog_with_results_has_no_axe_violations(
+    served_site: ServedSite, make_context: Any, axe_source: str, scheme: str
+) -> None:
+    context, _ = make_context(color_scheme=scheme, bypass_csp=True)
+    page = context.new_page()
+    visit(page, served_site, NOTE)
+    page.keyboard.press("Control+k")
+    page.wait_for_selector(INPUT)
+    page.keyboard.type("callLater")
+    wait_results(page)
+    page.wait_for_selector(f"{DIALOG} {SUB}")
+    problems = describe(f"[{scheme}] dialog", axe_violations(page, axe_source))
+    # A landing page with highlighted terms, too.
+    page.locator(f"{DIALOG} {RESULT}").first.click()
+    page.wait_for_selector("mark.tw-hl")
+    problems += describe(f"[{scheme}] {page.url}", axe_violations(page, axe_source))
+    assert not problems, "\n".join(problems)
+
+
+def test_dialog_and_highlights_raise_no_csp_violation(
+    served_site: ServedSite, make_context: Any
+) -> None:
+    context, traffic = make_context(color_scheme="light")
+    context.add_init_script(WATCH)
+    page = context.new_page()
+    visit(page, served_site, NOTE)
+    page.keyboard.press("/")
+    page.wait_for_selector(INPUT)
+    page.keyboard.type("回调")
+    wait_results(page)
+    seen = page.evaluate("window.__violations")
+    page.locator(f"{DIALOG} {RESULT}").first.click()
+    page.wait_for_selector("mark.tw-hl")
+    seen += page.evaluate("window.__violations")
+    assert seen == []
+    assert [e for e in traffic.console_errors if "Content Security Policy" in e] == []
