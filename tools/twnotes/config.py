@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from twnotes.normalise import Normaliser
-from twnotes.preload import never
+from twnotes.runner.preload import never
 
 FILE = "pyproject.toml"
 DEFAULT_TIMEOUT = 10.0

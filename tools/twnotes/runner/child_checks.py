@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import importlib.abc
-import importlib.machinery
 import os
 import sys
-import types
 import warnings
-from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import importlib.machinery
+    import types
+    from collections.abc import Sequence
+    from typing import Any
 
 EVENT_CHARS = 4_000  # one finding's text at most
 MAX_FINDINGS = 20
@@ -71,8 +73,9 @@ class Findings:
 FINDINGS = Findings()
 
 
-class _WhenImported(importlib.abc.MetaPathFinder):
-    """Calls FINDINGS.hook() right after `twisted.logger` has been imported."""
+class _WhenImported:
+    """Calls FINDINGS.hook() right after `twisted.logger` has been imported (a finder on
+    sys.meta_path; not an importlib.abc subclass, whose import would weigh on every fork)."""
 
     name = "twisted.logger"
 
@@ -80,6 +83,8 @@ class _WhenImported(importlib.abc.MetaPathFinder):
                   target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         if fullname != self.name:
             return None
+        import importlib.machinery
+
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
