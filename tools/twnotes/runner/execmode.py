@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from twnotes.runner.child import run_in_child
 from twnotes.runner.protocol import MARKER_ENV
-from twnotes.runner.supervise import Child, supervise
+from twnotes.runner.supervise import Child, Workdirs, supervise
 
 _BOOTSTRAP = (
     "import sys\nfrom twnotes.runner.execmode import exec_child_main\n"
@@ -54,4 +54,8 @@ def spawn_exec(program: dict[str, Any], workdir: str) -> Child:
 
 def run_exec(program: dict[str, Any]) -> dict[str, Any]:
     """One program in exec mode, start to finish (its outcome's wire form)."""
-    return supervise(program, spawn_exec, tempfile.gettempdir())
+    workdirs = Workdirs(tempfile.gettempdir())
+    try:
+        return supervise(program, spawn_exec, workdirs)
+    finally:
+        workdirs.close()

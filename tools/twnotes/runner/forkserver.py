@@ -29,7 +29,7 @@ import sys
 from twnotes.runner import sweep
 from twnotes.runner.child import run_in_child
 from twnotes.runner.protocol import MARKER_ENV, STATUS_FD
-from twnotes.runner.supervise import Child, supervise
+from twnotes.runner.supervise import Child, Workdirs, supervise
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -92,10 +92,14 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, tmp_base: str) -> int:
     sweep.become_subreaper()
     stdout.write(json.dumps({"ready": True, "pid": os.getpid()}).encode() + b"\n")
     stdout.flush()
-    for line in iter(stdin.readline, b""):
-        outcome = supervise(json.loads(line), spawn_fork, tmp_base)
-        stdout.write(json.dumps(outcome).encode() + b"\n")
-        stdout.flush()
+    workdirs = Workdirs(tmp_base)
+    try:
+        for line in iter(stdin.readline, b""):
+            outcome = supervise(json.loads(line), spawn_fork, workdirs)
+            stdout.write(json.dumps(outcome).encode() + b"\n")
+            stdout.flush()
+    finally:
+        workdirs.close()
     return 0
 
 

@@ -42,11 +42,14 @@ def escalate(send: Callable[[int], bool], reap: Callable[[], None],
         if not send(sig):
             return True
         deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
+        while True:
+            time.sleep(POLL_S)  # a signalled process needs a moment to die
             reap()
             if not send(0):
+                reap()  # what died just before the look: no zombie left behind
                 return True
-            time.sleep(POLL_S)
+            if time.monotonic() >= deadline:
+                break
     reap()
     return not send(0)
 
