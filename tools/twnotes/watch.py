@@ -21,6 +21,7 @@ from typing import Any
 
 from twnotes import config, pages
 from twnotes.runner import Runner
+from twnotes.runner.sweep import escalate
 from twnotes.snippets import (
     Cache,
     collect,
@@ -65,14 +66,18 @@ def _is_page(_change: object, path: str) -> bool:
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
-    """The command gets SIGTERM, then SIGKILL; every wait bounded."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
+    """The command gets SIGTERM, then SIGKILL (the runner's one TERM -> KILL loop); every
+    wait bounded."""
+
+    def send(sig: int) -> bool:
         if proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=STOP_GRACE_S)
+            return False
+        if sig:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
+        return True
+
+    escalate(send, lambda: None, grace_s=STOP_GRACE_S, kill_wait_s=STOP_GRACE_S)
 
 
 def watch(paths: Sequence[Path] | None, command: Sequence[str], *, out: Any,

@@ -118,6 +118,15 @@ def top_level_imports(source: str, package: str) -> list[str]:
     return [name for name in _top_level_names(source, package) if not never(name)]
 
 
+def _resolved(module: str | None, level: int, package: str) -> str:
+    """The absolute name of `from <level dots><module> import ...` inside `package`."""
+    base = module or ""
+    if level:
+        parts = package.split(".")[: len(package.split(".")) - level + 1]
+        base = ".".join([*parts, base] if base else parts)
+    return base
+
+
 def _top_level_names(source: str, package: str) -> list[str]:
     import ast
 
@@ -135,10 +144,7 @@ def _top_level_names(source: str, package: str) -> list[str]:
         elif isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*parts, base] if base else parts)
+            base = _resolved(node.module, node.level, package)
             found += [base] + [f"{base}.{a.name}" for a in node.names if a.name != "*"]
     return [name for name in dict.fromkeys(found) if name]
 
@@ -177,8 +183,6 @@ def import_ahead(names: Sequence[str]) -> tuple[str, str]:
     Anything it prints goes to stderr: stdout is the wire to the client. The working
     directory is off sys.path, as it is for the programs (theirs is a fresh temp dir).
     """
-    import importlib
-
     saved_path = sys.path[:]
     sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
     saved_fd = os.dup(1)
@@ -191,23 +195,11 @@ def import_ahead(names: Sequence[str]) -> tuple[str, str]:
             if name in seen or name in sys.modules or never(name):
                 continue
             seen.add(name)
-            source = _source_of(name)
-            if source is not None and imports_never_at_top(source):
-                # It installs a reactor (or patches) when imported: preload what it imports,
-                # and what the reactor's import brings if that is what it imports.
-                package = name if _is_package(name) else name.rpartition(".")[0]
-                names_ = _top_level_names(source, package)
-                reactor = REACTOR_BASE if any(map(imports_reactor, names_)) else ()
-                queue_[:0] = [n for n in names_ if not never(n)] + list(reactor)
+            instead = _instead_of(name)
+            if instead is not None:
+                queue_[:0] = instead
                 continue
-            threads, before = _thread._count(), set(sys.modules)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    importlib.import_module(name)
-                except Exception:  # not importable (or not a module): the program will say
-                    continue
-            why = _polluted(before, threads, caught)
+            why = _import_one(name)
             if why:
                 return name, why
     finally:
@@ -216,6 +208,34 @@ def import_ahead(names: Sequence[str]) -> tuple[str, str]:
         os.close(saved_fd)
         sys.path[:] = saved_path
     return "", ""
+
+
+def _instead_of(name: str) -> list[str] | None:
+    """For a module that installs a reactor (or patches) when imported: what to preload
+    instead (what it imports, and what the reactor's import brings if that is what it
+    imports); None for a module that may be imported itself."""
+    source = _source_of(name)
+    if source is None or not imports_never_at_top(source):
+        return None
+    package = name if _is_package(name) else name.rpartition(".")[0]
+    names = _top_level_names(source, package)
+    reactor = REACTOR_BASE if any(map(imports_reactor, names)) else ()
+    return [n for n in names if not never(n)] + list(reactor)
+
+
+def _import_one(name: str) -> str:
+    """Import `name`; why that left the server unfit ('' if it did not, or if `name` does
+    not import: the program will say)."""
+    import importlib
+
+    threads, before = _thread._count(), set(sys.modules)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            importlib.import_module(name)
+        except Exception:
+            return ""
+    return _polluted(before, threads, caught)
 
 
 def _spec(name: str) -> Any:
