@@ -81,8 +81,10 @@ def _fresh_main(filename: str, workdir: str) -> types.ModuleType:
     """The process state a fresh `python FILE` would start with, as far as a program sees."""
     reset_signals()
     _fresh_stdio()
-    os.environ["HOME"] = os.environ["TMPDIR"] = workdir
-    os.environ.pop("PYTHONSTARTUP", None)
+    if os.environ.get("HOME") != workdir or os.environ.get("TMPDIR") != workdir:
+        os.environ["HOME"] = os.environ["TMPDIR"] = workdir  # (a fork server set them)
+    if "PYTHONSTARTUP" in os.environ:
+        del os.environ["PYTHONSTARTUP"]
     tempfile = sys.modules.get("tempfile")
     if tempfile is not None:
         # Forget the server's choice: re-read TMPDIR.
@@ -141,6 +143,15 @@ def _report_exception(exc: BaseException, report: dict[str, Any]) -> int:
     return 130 if isinstance(exc, KeyboardInterrupt) else 1
 
 
+def _report_bytes(report: dict[str, Any]) -> bytes:
+    """The report as JSON; the usual one (nothing raised, nothing found) without the json
+    module, whose first use in a child copies pages that it would not copy otherwise."""
+    if (report.get("exception") is None and not report.get("findings")
+            and not report.get("compile_failed") and isinstance(report.get("segment"), int)):
+        return b'{"exception": null, "segment": %d}' % report["segment"]
+    return json.dumps(report).encode()
+
+
 def _finish(report: dict[str, Any], status_fd: int) -> None:
     """What interpreter exit would do (non-daemon threads, atexit), then the report."""
     threading = sys.modules.get("threading")
@@ -155,7 +166,7 @@ def _finish(report: dict[str, Any], status_fd: int) -> None:
         with contextlib.suppress(BaseException):
             stream.flush()
     with contextlib.suppress(BaseException):
-        os.write(status_fd, json.dumps(report).encode())
+        os.write(status_fd, _report_bytes(report))
 
 
 def run_in_child(program: dict[str, Any], workdir: str, status_fd: int = STATUS_FD

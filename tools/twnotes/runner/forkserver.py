@@ -26,7 +26,7 @@ import os
 import signal
 import sys
 
-from twnotes.runner import sweep
+from twnotes.runner import child_checks, sweep
 from twnotes.runner.child import run_in_child
 from twnotes.runner.protocol import MARKER_ENV, STATUS_FD
 from twnotes.runner.supervise import Child, Workdirs, supervise
@@ -37,10 +37,9 @@ if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
 
-def _child_side(program: dict[str, Any], workdir: str, token: str,
+def _child_side(program: dict[str, Any], workdir: str,
                 fds: tuple[int, int, int]) -> None:  # pragma: no cover - in the child
     os.setsid()
-    os.environ[MARKER_ENV] = token  # putenv: every exec'd descendant inherits it
     os.chdir(workdir)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -58,11 +57,14 @@ def spawn_fork(program: dict[str, Any], workdir: str) -> Child:
     st_r, st_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
+    # The child's environment is made here, before the fork, not in every child: its pages
+    # are then written once by the server, not copied by each child.
+    os.environ.update({MARKER_ENV: token, "HOME": workdir, "TMPDIR": workdir})
     gc.freeze()  # what the server holds now: never scanned by the child's collections
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         try:
-            _child_side(program, workdir, token, (out_w, err_w, st_w))
+            _child_side(program, workdir, (out_w, err_w, st_w))
         finally:
             os._exit(70)
     for fd in (out_w, err_w, st_w):
@@ -90,6 +92,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, tmp_base: str) -> int:
     it waits in the pipe, so the server goes from one program straight to the next.
     """
     sweep.become_subreaper()
+    child_checks.prepare()
     stdout.write(json.dumps({"ready": True, "pid": os.getpid()}).encode() + b"\n")
     stdout.flush()
     workdirs = Workdirs(tmp_base)
