@@ -2,17 +2,15 @@
 
 `parallel_map` spreads a per-file stage (sanitize, enforce, audit) over worker processes;
 `atomic_write` writes a file whole or not at all; `per_thread` keeps one expensive object
-(an html5lib parser) per thread; `stop_process` is the one SIGTERM-then-SIGKILL escalation;
-`PageReport` is a line of what `enforce` and `audit` report about a built page.
+(an html5lib parser) per thread (the runner's `sweep.escalate` is the one SIGTERM-then-SIGKILL
+loop); `PageReport` is a line of what `enforce` and `audit` report about a built page.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import signal
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -89,29 +87,6 @@ class per_thread(Generic[_Value]):
         except AttributeError:
             value = self._local.value = self._make()
         return value
-
-
-def stop_process(send: Callable[[int], None], gone: Callable[[], bool],
-                 waits: tuple[float, float], poll_s: float = 0.005) -> bool:
-    """SIGTERM, up to `waits[0]` seconds for `gone()`, then SIGKILL and up to `waits[1]`.
-
-    `send(sig)` signals whatever is to stop (a process, a group, a set of pids; a
-    ProcessLookupError means it is gone); `gone()` looks again (and may reap). Every wait
-    is bounded. True once it is gone.
-    """
-    for sig, wait_s in zip((signal.SIGTERM, signal.SIGKILL), waits, strict=True):
-        if gone():
-            return True
-        try:
-            send(sig)
-        except ProcessLookupError:
-            return True
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            if gone():
-                return True
-            time.sleep(poll_s)
-    return gone()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,6 +10,7 @@ fork servers, the watcher; so does the command ending on its own (its exit code 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import threading
@@ -18,8 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from twnotes import pages, util
+from twnotes import pages
 from twnotes.runner import Runner
+from twnotes.runner.sweep import escalate
 from twnotes.snippets import (
     Cache,
     collect,
@@ -65,9 +67,18 @@ def _is_page(_change: object, path: str) -> bool:
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
-    """The command gets SIGTERM, then SIGKILL; every wait bounded."""
-    util.stop_process(proc.send_signal, lambda: proc.poll() is not None,
-                      (STOP_GRACE_S, STOP_GRACE_S))
+    """The command gets SIGTERM, then SIGKILL (the runner's one TERM -> KILL loop); every
+    wait bounded."""
+
+    def send(sig: int) -> bool:
+        if proc.poll() is not None:
+            return False
+        if sig:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
+        return True
+
+    escalate(send, lambda: None, grace_s=STOP_GRACE_S, kill_wait_s=STOP_GRACE_S)
 
 
 def _start(command: Sequence[str], ended: threading.Event) -> subprocess.Popen[bytes] | None:

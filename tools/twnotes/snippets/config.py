@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from twnotes.preload import never
 from twnotes.runner import Program
+from twnotes.runner.preload import never
 from twnotes.snippets.normalise import Normaliser
 
 FILE = "pyproject.toml"
