@@ -56,7 +56,7 @@ STAGES: Final = (
 )
 
 
-def _no_warnings(sample: measure.Sample) -> None:
+def no_warnings(sample: measure.Sample) -> None:
     bad = [line for line in sample.output.splitlines() if "WARN" in line or "ERROR" in line]
     if bad:
         raise measure.CommandFailed("hugo printed:\n" + "\n".join(bad[:10]))
@@ -120,7 +120,7 @@ def run_site(work: Path, count: int, repeats: int, snippets: int,
         shutil.rmtree(site / "resources", ignore_errors=True)
 
     stage("hugo", [hugo_binary(), "--minify", "--gc", "--logLevel", "warn",
-                   "--destination", str(public)], before=fresh_build, check=_no_warnings)
+                   "--destination", str(public)], before=fresh_build, check=no_warnings)
     built = work / "public-built"
     shutil.copytree(public, built)
 
