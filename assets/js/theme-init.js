@@ -7,14 +7,15 @@
 (function () {
   var d = document.documentElement;
   var m = matchMedia("(prefers-color-scheme: dark)");
+  // One local variable only: the HTML minifier minifies this inline script once more, and
+  // with two locals it swaps their names, which breaks the hash in the policy.
   function s() {
     var t = null;
     try {
       t = localStorage.getItem("theme");
     } catch (e) {}
-    var c = t === "dark" || t === "light" ? t : "system";
-    d.dataset.themeChoice = c;
-    d.dataset.theme = c === "system" ? (m.matches ? "dark" : "light") : c;
+    d.dataset.themeChoice = t === "dark" || t === "light" ? t : "system";
+    d.dataset.theme = t === "dark" || t === "light" ? t : m.matches ? "dark" : "light";
   }
   s();
   d.twTheme = s;
