@@ -47,6 +47,10 @@ class Cost:
     def ratio(self) -> float:
         return self.ours.wall / self.bare.wall
 
+    @property
+    def cpu_ratio(self) -> float:
+        return self.ours.cpu / self.bare.cpu if self.bare.cpu else float("nan")
+
     def per_page_ms(self, timing: measure.Timing) -> float:
         return 1000 * timing.wall / self.size
 
@@ -87,6 +91,16 @@ def measure_size(work: Path, count: int, repeats: int,
     return Cost(count, timings["ours"], timings["bare"])
 
 
+def table(costs: list[Cost]) -> str:
+    """The figures as a Markdown table: wall and CPU time (user + system) of each build."""
+    rows = ["| N | ours, wall (s) | bare, wall (s) | ours / bare, wall | ours / bare, CPU "
+            "| ours per page (ms) | bare per page (ms) |", "|---|---|---|---|---|---|---|"]
+    rows += [f"| {c.size:,} | {c.ours.wall:.2f} | {c.bare.wall:.2f} | {c.ratio:.2f} | "
+             f"{c.cpu_ratio:.2f} ({c.ours.cpu:.1f} s against {c.bare.cpu:.1f} s) | "
+             f"{c.per_page_ms(c.ours):.2f} | {c.per_page_ms(c.bare):.2f} |" for c in costs]
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.layout_cost", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",") if x],
@@ -102,11 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"layout-cost-{size}-") as tmp:
             costs.append(measure_size(Path(tmp), size, args.repeats, log))
     print(f"load average after: {measure.load_average()}")
-    print("| N | ours (s) | bare (s) | ours / bare | ours per page (ms) | bare per page (ms) |")
-    print("|---|---|---|---|---|---|")
-    for c in costs:
-        print(f"| {c.size:,} | {c.ours.wall:.2f} | {c.bare.wall:.2f} | {c.ratio:.2f} | "
-              f"{c.per_page_ms(c.ours):.2f} | {c.per_page_ms(c.bare):.2f} |")
+    print(table(costs))
     return 0
 
 
