@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from test_nav import ORDER
+
 from .conftest import ServedSite
 from .test_pages import NOTE, visit
 
@@ -26,7 +26,9 @@ SMALL_TARGETS = f"""() => [...document.querySelectorAll({CONTROLS!r})]
     .filter(el => el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
     .map(el => [el, el.getBoundingClientRect()])
     .filter(([el, r]) => r.width > 0 && (r.width < 24 || r.height < 24))
-    .map(([el, r]) => `${{el.tagName.toLowerCase()}}.${{el.className}} "${{el.textContent.trim().slice(0, 20)}}" ${{r.width.toFixed(1)}}x${{r.height.toFixed(1)}}`)"""
+    .map(([el, r]) => `${{el.tagName.toLowerCase()}}.${{el.className}} `
+        + `"${{el.textContent.trim().slice(0, 20)}}" `
+        + `${{r.width.toFixed(1)}}x${{r.height.toFixed(1)}}`)"""
 
 
 def sidebar_visible(page: Any) -> bool:
@@ -66,7 +68,8 @@ def test_drawer_opens_and_closes_from_the_keyboard(
     header = page.locator(".tw-header").bounding_box()
     box = toggle.bounding_box()
     assert header and box and box["y"] >= header["y"] and (
-        box["y"] + box["height"] <= header["y"] + header["height"]), "drawer button not in the header row"
+        box["y"] + box["height"] <= header["y"] + header["height"]
+    ), "drawer button not in the header row"
     toggle.focus()
     page.keyboard.press("Enter")
     assert sidebar_visible(page)
@@ -130,7 +133,7 @@ def test_phone_first_screen_shows_the_title_and_first_paragraph(
     # note opens with a quoted glossary line, the others with a paragraph).
     first = page.locator(".tw-content > :not(h1, h2, h3, h4, h5, h6)").first.bounding_box()
     assert title and first
-    assert 0 <= title["y"] and title["y"] + title["height"] <= height, f"title at {title}"
+    assert title["y"] >= 0 and title["y"] + title["height"] <= height, f"title at {title}"
     assert first["y"] + first["height"] <= height, f"first paragraph ends at {first}"
     toc = page.locator(".tw-toc details")
     if toc.count():
@@ -140,9 +143,13 @@ def test_phone_first_screen_shows_the_title_and_first_paragraph(
         assert toc_box and title["y"] < toc_box["y"] < first["y"], "TOC not between title and text"
     # The header is one row: every control sits within the header's single line.
     rows = page.evaluate("""() => {
-        const items = [...document.querySelectorAll('.tw-header > *, .tw-tools > *, .tw-sidebar-toggle')]
+        const items = [...document.querySelectorAll(
+                '.tw-header > *, .tw-tools > *, .tw-sidebar-toggle')]
             .filter(el => el.getClientRects().length && getComputedStyle(el).display !== 'none');
-        return items.map(el => { const r = el.getBoundingClientRect(); return (r.top + r.bottom) / 2; });
+        return items.map(el => {
+            const r = el.getBoundingClientRect();
+            return (r.top + r.bottom) / 2;
+        });
     }""")
     header = page.locator(".tw-header").bounding_box()
     assert header and header["height"] <= 64 and max(rows) - min(rows) < 12, (header, rows)
