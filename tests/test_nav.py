@@ -84,8 +84,11 @@ def test_each_page_marks_itself_and_opens_its_section(
     assert opened == [current[0].find_parent("details").summary.get_text()]
 
 
-def test_home_opens_every_section_and_marks_no_page(built_site: BuiltSite) -> None:
-    nav = sidebar(soup(built_site, "/"))
+@pytest.mark.parametrize("url", ["/", "/tags/", "/tags/twisted/", "/glossary/"])
+def test_pages_outside_the_sections_open_every_section_and_mark_no_page(
+    built_site: BuiltSite, url: str,
+) -> None:
+    nav = sidebar(soup(built_site, url))
     assert all(s.has_attr("open") for s in nav.select("details.tw-side-section"))
     assert not nav.select("[aria-current]")
 
