@@ -113,6 +113,9 @@ bench: venv
 		.venv-peer/bin/pip install --quiet --disable-pip-version-check -r requirements-bench-peer.txt && \
 		cp requirements-bench-peer.txt .venv-peer/requirements.txt; \
 	fi
+	@# twnotes is installed editable: without this its modules would be compiled from source
+	@# on every run where PYTHONDONTWRITEBYTECODE is set (the peer's were compiled by pip).
+	$(BIN)/python -m compileall -q tools
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:

@@ -69,12 +69,12 @@ class Info:
 
 def write(run: report.Run, out: Path, chart: Path) -> None:
     """BENCHMARKS.md and the chart it shows, each written whole or not at all."""
-    from twnotes import pages
+    from twnotes import util
 
     chart_ref = chart.resolve().relative_to(out.resolve().parent)
     chart.parent.mkdir(parents=True, exist_ok=True)
-    pages.atomic_write(chart, report.chart(run.stages).encode("utf-8"))
-    pages.atomic_write(out, report.markdown(run, chart_ref.as_posix()).encode("utf-8"))
+    util.atomic_write(chart, report.chart(run.stages).encode("utf-8"))
+    util.atomic_write(out, report.markdown(run, chart_ref.as_posix()).encode("utf-8"))
 
 
 def _ints(text: str) -> list[int]:
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(after editing bench/findings.md)")
     args = parser.parse_args(argv)
 
-    from twnotes import pages, sanitize
+    from twnotes import sanitize, util
 
     findings = ROOT / "bench" / "findings.md"
     notes = findings.read_text(encoding="utf-8") if findings.is_file() else ""
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         snippet_count=sum(int(r["count"] or 0) for r in snippet_ratio.values()),
         snippet_ratio=snippet_ratio, weights=weights, notes=notes)
     args.results.parent.mkdir(parents=True, exist_ok=True)
-    pages.atomic_write(args.results, json.dumps(report.to_json(run), indent=1).encode())
+    util.atomic_write(args.results, json.dumps(report.to_json(run), indent=1).encode())
     write(run, args.out, args.chart)
     log(f"wrote {args.out} and {args.chart}")
     for ratio in ratios:

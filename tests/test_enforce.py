@@ -228,7 +228,7 @@ def test_a_page_is_written_whole_or_not_at_all(tmp_path: Path,
     def fail(src: object, dst: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(enforce.os, "replace", fail)
+    monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         enforce.enforce_file(site, TOKEN, path)
     assert path.read_bytes() == before

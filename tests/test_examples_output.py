@@ -13,7 +13,7 @@ import re
 import pytest
 from examples_support import EXAMPLES, OUTPUT, RUNS, Run, normalise, transcript
 
-from twnotes.pages import atomic_write
+from twnotes.util import atomic_write
 
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
 

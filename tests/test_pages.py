@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from twnotes import pages
+from twnotes import pages, util
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no os.mkfifo here")
 
@@ -20,7 +20,7 @@ def test_atomic_write_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     target.write_bytes(b"old")
     link = tmp_path / "link.md"
     link.symlink_to(target)
-    pages.atomic_write(link, b"new")
+    util.atomic_write(link, b"new")
     assert link.is_symlink()
     assert os.readlink(link) == str(target)
     assert target.read_bytes() == b"new"
@@ -30,7 +30,7 @@ def test_atomic_write_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
 def test_atomic_write_through_a_relative_symlink(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_bytes(b"old")
     (tmp_path / "b.md").symlink_to("a.md")
-    pages.atomic_write(tmp_path / "b.md", b"new")
+    util.atomic_write(tmp_path / "b.md", b"new")
     assert (tmp_path / "b.md").is_symlink()
     assert (tmp_path / "a.md").read_bytes() == b"new"
 

@@ -1,4 +1,4 @@
-"""What the fork servers import ahead (twnotes.preload), with real servers:
+"""What the fork servers import ahead (twnotes.runner.preload), with real servers:
 what the snippets import and the configured modules, never a reactor or a monkey-patcher,
 and a module that would make a server unfit is left out."""
 
@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from twnotes.preload import (
+from twnotes.runner import Program, Runner, Segment
+from twnotes.runner.preload import (
     NEVER,
-    TWISTED_BASE,
+    REACTOR_BASE,
     imported_by,
     imports_never_at_top,
     never,
     preload_for,
     top_level_imports,
 )
-from twnotes.runner import Program, Runner, Segment
 
 PROBE = "import sys\nprint(sorted(m for m in {names!r} if m in sys.modules))\n"
 
@@ -40,10 +40,12 @@ def test_imports_are_found_with_ast() -> None:
     assert imported_by("this is not python") == set()
 
 
-def test_twisteds_common_modules_only_when_a_snippet_imports_twisted() -> None:
+def test_the_reactors_imports_only_when_a_snippet_imports_the_reactor() -> None:
     assert preload_for(["print(1)", "import json"]) == ("json",)
+    assert preload_for(["from twisted.internet import defer"]) == (
+        "twisted.internet", "twisted.internet.defer")
     chosen = preload_for(["from twisted.internet import reactor"])
-    assert set(TWISTED_BASE) <= set(chosen)
+    assert set(REACTOR_BASE) <= set(chosen)
     assert "twisted.internet.reactor" not in chosen
 
 
@@ -57,9 +59,9 @@ def test_the_never_list_is_never_preloaded(name: str) -> None:
 
 def test_the_never_list_is_the_one_place() -> None:
     source = Path(__file__).resolve().parent.parent / "tools" / "twnotes"
-    mentions = [p.name for p in source.glob("*.py")
+    mentions = [p.relative_to(source).as_posix() for p in sorted(source.rglob("*.py"))
                 if "gevent" in p.read_text(encoding="utf-8")]
-    assert mentions == ["preload.py"]
+    assert mentions == ["runner/preload.py"]
     assert "twisted.internet.reactor" in NEVER and "gevent" in NEVER
 
 

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from twnotes.preload import TWISTED_BASE
 from twnotes.runner import Outcome, Program, Runner, Segment, run_program
+from twnotes.runner.preload import REACTOR_BASE
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the runner needs fork()")
 
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[Runner]:
-    with Runner(workers=2, extra_preload=TWISTED_BASE) as shared:  # whatever runs first
+    with Runner(workers=2, extra_preload=REACTOR_BASE) as shared:  # whatever runs first
         yield shared
 
 
@@ -50,7 +50,7 @@ def test_an_exception_names_the_markdown_file_and_line(runner: Runner) -> None:
     assert outcome.exception == "builtins.ZeroDivisionError"
     assert 'File "content/page.md", line 41' in outcome.stderr
     assert "print(x / 0)" in outcome.stderr  # the source line is shown, too
-    assert "runner.py" not in outcome.stderr  # no frame of the machinery
+    assert "twnotes" not in outcome.stderr  # no frame of the machinery
 
 
 def test_a_syntax_error_names_its_line_and_nothing_runs(runner: Runner) -> None:

@@ -7,6 +7,8 @@ would. Assertions read the built HTML, parsed as a browser parses it.
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from bs4 import BeautifulSoup
 from bs4.element import Tag
 
 from conftest import build_site, copy_site_sources
-from twnotes import audit
+from twnotes import audit, policy
 from twnotes.sanitize import sanitize_text
 
 FRONT = '+++\ntitle = "t"\n+++\n'
@@ -32,6 +34,17 @@ UNSAFE_DESTINATIONS = [
 ]
 SAFE_DESTINATIONS = ["https://e.example/a?b#c", "../y/#z", "#sec", "mailto:a@b.example",
                      "/notes/", "https://e.example/&#x61;"]
+# The same destinations through the render hooks (url-is-safe.html, which reads its rule from
+# data/twnotes.json) and through twnotes.policy: each is a link, or an image, on both or on
+# neither. Chosen at the rule's edges: schemes, case, invisible and control characters (as
+# references), colons before and after the path starts, mailto for an image.
+PARITY_DESTINATIONS = [
+    *UNSAFE_DESTINATIONS, *SAFE_DESTINATIONS, "HTTPS://E.EXAMPLE/", "ftp://e.example/x",
+    "data:image/png,x", "//e.example/x", "a:b", "./a:b", "?q=a:b", "#a:b", "/x/a:b",
+    "java&#xad;script:x", "java&#x200b;script:x", "&#xfeff;javascript:x", "http&#x2028;:x",
+    "&#x7f;https://e.example/", "https://e.example/&#9;x", "https://e.example/&#x85;x",
+    "mailto&#58;a@b.example", "Mailto:a@b.example", "h&#x74;tps://e.example/", "tel:123",
+]
 
 
 SUPPLEMENT_ATTACK = "{{< supplement >}}<img src=x onerror=alert(1)>{{< /supplement >}}"
@@ -50,6 +63,8 @@ def _page() -> str:
         lines += [f"bad{n} [badlink{n}]({dest}) ![badimg{n}]({dest})", ""]
     for n, dest in enumerate(SAFE_DESTINATIONS):
         lines += [f"good{n} [goodlink{n}]({dest})", ""]
+    for n, dest in enumerate(PARITY_DESTINATIONS):
+        lines += [f"same{n} [samelink{n}]({dest}) ![sameimg{n}]({dest})", ""]
     return "\n".join(lines)
 
 
@@ -94,6 +109,27 @@ def test_safe_markdown_destination_stays_a_link(built: BeautifulSoup, index: int
     links = _paragraph(built, f"good{index}").find_all("a")
     assert [a.get_text() for a in links] == [f"goodlink{index}"]
     assert links[0].get("href") not in (None, "", "#ZgotmplZ")
+
+
+def _decode_as_go(text: str) -> str:
+    """html.unescape, except that a reference to a C0 control or DEL gives that character,
+    as Go's html.UnescapeString (Hugo's htmlUnescape) does; Python's drops it."""
+    def control(match: re.Match[str]) -> str:
+        ref = match.group(1)
+        point = int(ref[1:], 16) if ref[0] in "xX" else int(ref)
+        return chr(point) if point < 0x20 or point == 0x7F else match.group()
+
+    return html.unescape(re.sub(r"&#([xX][0-9a-fA-F]+|[0-9]+);", control, text))
+
+
+@pytest.mark.parametrize("index", range(len(PARITY_DESTINATIONS)), ids=PARITY_DESTINATIONS)
+def test_render_hooks_and_policy_agree_on_a_destination(built: BeautifulSoup,
+                                                        index: int) -> None:
+    decoded = _decode_as_go(PARITY_DESTINATIONS[index])
+    paragraph = _paragraph(built, f"same{index}")
+    assert (paragraph.find("a") is not None) == policy.is_safe_destination(decoded)
+    assert (paragraph.find("img") is not None) == policy.is_safe_destination(decoded,
+                                                                             image=True)
 
 
 def test_shortcode_inner_html_outside_code_is_cleaned(built: BeautifulSoup) -> None:

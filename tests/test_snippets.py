@@ -13,8 +13,8 @@ import pytest
 
 from conftest import ROOT
 from twnotes import pages
-from twnotes.preload import TWISTED_BASE
 from twnotes.runner import Outcome, Program, Runner
+from twnotes.runner.preload import REACTOR_BASE
 from twnotes.snippets import (
     Cache,
     Case,
@@ -33,7 +33,7 @@ DATA = ROOT / "tests" / "data" / "snippets"
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[Runner]:
-    with Runner(workers=2, extra_preload=TWISTED_BASE) as shared:  # whatever runs first
+    with Runner(workers=2, extra_preload=REACTOR_BASE) as shared:  # whatever runs first
         yield shared
 
 

@@ -12,8 +12,7 @@ import pytest
 from snippets_support import pyproject
 
 from conftest import ROOT
-from twnotes import config
-from twnotes.snippets import command
+from twnotes.snippets import command, config
 
 pytestmark = pytest.mark.usefixtures("snippet_dir")
 

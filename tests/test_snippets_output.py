@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from snippets_support import page, pyproject
 
-from twnotes.normalise import keep_wildcards, matches
 from twnotes.snippets import command
+from twnotes.snippets.normalise import keep_wildcards, matches
 
 pytestmark = pytest.mark.usefixtures("snippet_dir")
 

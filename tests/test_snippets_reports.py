@@ -13,14 +13,14 @@ import pytest
 from snippets_support import page
 
 from twnotes import pages
-from twnotes.preload import TWISTED_BASE
 from twnotes.runner import Runner
+from twnotes.runner.preload import REACTOR_BASE
 from twnotes.snippets import Cache, Result, chain, command, extract, run_cases
 
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[Runner]:
-    with Runner(workers=2, extra_preload=TWISTED_BASE) as shared:  # whatever runs first
+    with Runner(workers=2, extra_preload=REACTOR_BASE) as shared:  # whatever runs first
         yield shared
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -144,11 +147,70 @@ def test_the_watch_ends_with_its_command(site: Path) -> None:
     assert proc.returncode == 3, proc.stdout + proc.stderr
 
 
+PROBE = """+++
+title = "serve probe"
+date = "2026-12-01T00:00:00+08:00"
+description = "探针页：make serve 的测试用。"
+tags = ["Twisted"]
+weight = 999
++++
+
+探针。
+
+```python
+print("probe")
+```
+
+```output
+{expected}
+```
+"""
+
+
+def fetch(url: str, check: Callable[[str], bool], within_s: float) -> str:
+    """The page at url once check(page) holds (the server rebuilds after a change)."""
+    deadline = time.monotonic() + within_s
+    page = ""
+    while time.monotonic() < deadline:
+        with contextlib.suppress(urllib.error.URLError, OSError):
+            with urllib.request.urlopen(url, timeout=5) as response:
+                page = response.read().decode("utf-8")
+            if check(page):
+                return page
+        time.sleep(0.25)
+    raise AssertionError(f"not within {within_s} s: {url} as expected; last:\n{page[-2000:]}")
+
+
+def listening_ports(pid: int) -> set[int]:
+    """The TCP ports process `pid` listens on (its socket inodes, looked up in /proc/net)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:["):-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table, encoding="ascii") as handle:
+            for line in handle.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def badges(page: str) -> list[str]:
+    return re.findall(r'class="tw-code-status tw-code-(\w+)"', page)
+
+
 def test_make_serve_keeps_badges_fresh_and_ctrl_c_stops_all(tmp_path: Path) -> None:
-    """The real target, on a copy of the site, with this checkout's .venv."""
+    """The real target, on a copy of the site, with this checkout's .venv: a page fetched
+    from the running server shows its badge, the badge follows an edit, Ctrl-C ends all."""
     copy_site_sources(tmp_path)
     for name in ("Makefile", "pyproject.toml", "requirements.txt"):
         (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+    probe = tmp_path / "content" / "notes" / "serve-probe.md"
+    probe.write_text(PROBE.format(expected="probe"), encoding="utf-8")
     env = dict(os.environ, TWNOTES_CACHE_DIR=str(tmp_path / "cache"))
     serve = Started(["make", "--no-print-directory", "serve", f"VENV={ROOT / '.venv'}",
                      "PORT=0"], tmp_path, env)
@@ -157,10 +219,26 @@ def test_make_serve_keeps_badges_fresh_and_ctrl_c_stops_all(tmp_path: Path) -> N
                  in serve.output() and "watching content" in serve.output(), 240)
         results = json.loads((tmp_path / "data" / "generated" / "snippets.json").read_text(
             encoding="utf-8"))["snippets"]
-        assert results and {r["status"] for r in results} == {"passed"}
+        failed = [r for r in results if r["status"] != "passed"]
+        assert results and not failed, failed
         assert "Error" not in serve.output()
+        # Port 0: Hugo prints the 0 it was given; the port it bound is in /proc.
+        hugo = [pid for pid in in_session(serve.proc.pid) if Path(f"/proc/{pid}/comm")
+                .read_text(encoding="utf-8").strip() == "hugo"]
+        assert len(hugo) == 1, serve.output()[-2000:]
+        ports = listening_ports(hugo[0])
+        assert len(ports) == 1, ports
+        url = f"http://127.0.0.1:{ports.pop()}/notes/serve-probe/"
+        page = fetch(url, lambda p: badges(p) == ["passed"], 30)
+        assert "serve probe" in page
+        probe.write_text(PROBE.format(expected="not what it prints"), encoding="utf-8")
+        wait_for("the failure printed", lambda: "content/notes/serve-probe.md:" in serve.output()
+                 and "output differs" in serve.output(), 60)
+        fetch(url, lambda p: badges(p) == ["failed"], 60)
         serve.ctrl_c()
         wait_for("make, the watcher, its servers and hugo all gone",
                  lambda: not in_session(serve.proc.pid), 60)
+        with pytest.raises((urllib.error.URLError, OSError)):
+            urllib.request.urlopen(url, timeout=5)  # nothing listens on the port any more
     finally:
         serve.cleanup()

@@ -79,8 +79,12 @@ function setupCopyButtons() {
   }
 }
 
-// Table of contents: the link of the last heading that has scrolled past the top third of the
-// viewport gets aria-current="true". The observer only says when to look again.
+// Table of contents (scroll-spy): the current section is the last heading whose top has
+// reached the top of the viewport (less its scroll-margin-top, where an anchor jump puts it);
+// before the first heading, the first one. Recomputed on every scroll (anchor links, find in
+// page and scrollbar drags all scroll), on hashchange, resize and load, once per frame; an
+// IntersectionObserver alone misses jumps that skip over its thresholds. At the very bottom,
+// where the last headings can never reach the top, a linked heading in view wins.
 function setupTocTracking() {
   const links = new Map();
   for (const a of document.querySelectorAll(".tw-toc a[href^='#']")) {
@@ -89,14 +93,22 @@ function setupTocTracking() {
   const headings = [...document.querySelectorAll(".tw-content :is(h1,h2,h3,h4)[id]")].filter(
     (h) => links.has(h.id),
   );
-  if (!headings.length || !("IntersectionObserver" in window)) return;
+  if (!headings.length) return;
   let current = null;
+  let queued = false;
+  const margin = (h) => parseFloat(getComputedStyle(h).scrollMarginTop) || 0;
   const update = () => {
-    const line = innerHeight / 3;
+    queued = false;
     let active = headings[0];
     for (const h of headings) {
-      if (h.getBoundingClientRect().top <= line) active = h;
+      if (h.getBoundingClientRect().top - margin(h) <= 1) active = h;
       else break;
+    }
+    const root = document.scrollingElement || document.documentElement;
+    const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target && links.has(target.id) && root.scrollTop + innerHeight >= root.scrollHeight - 2) {
+      const top = target.getBoundingClientRect().top;
+      if (top >= 0 && top < innerHeight) active = target;
     }
     const link = links.get(active.id);
     if (link === current) return;
@@ -104,8 +116,16 @@ function setupTocTracking() {
     link.setAttribute("aria-current", "true");
     current = link;
   };
-  const observer = new IntersectionObserver(update, { rootMargin: "0px 0px -66% 0px" });
-  headings.forEach((h) => observer.observe(h));
+  const schedule = () => {
+    if (!queued) {
+      queued = true;
+      requestAnimationFrame(update);
+    }
+  };
+  addEventListener("scroll", schedule, { passive: true });
+  addEventListener("resize", schedule);
+  addEventListener("hashchange", schedule);
+  addEventListener("load", schedule);
   update();
 }
 

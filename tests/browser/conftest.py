@@ -26,8 +26,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # Every wait in these tests is bounded by this (milliseconds).
 TIMEOUT_MS = 15_000
-# A search result in Pagefind's UI (ui-contract).
-RESULT = ".pagefind-ui__result-link"
+# A search result (a page) in the search UI, dialog or search page (ui-contract).
+RESULT = ".tw-sr-link"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

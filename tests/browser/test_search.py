@@ -46,7 +46,7 @@ def test_search_finds_the_right_pages(
     page = context.new_page()
     visit(page, served_site, f"{SEARCH}?q={quote(term)}")
     expected = expected_pages(served_site, term)
-    # Pagefind's UI lists the first results and a "load more" button: pressed until every
+    # The search UI lists the first results and a "more" button: pressed until every
     # expected page is listed or no button is left (a bounded number of times). On timeout
     # the assertion below says what was found instead.
     def listed() -> tuple[list[str], set[str]]:
@@ -57,11 +57,11 @@ def test_search_finds_the_right_pages(
         with contextlib.suppress(PlaywrightTimeoutError):
             page.wait_for_function(
                 "([sel, n]) => document.querySelectorAll(sel).length >= n"
-                " || document.querySelector('.pagefind-ui__button')",
+                " || document.querySelector('.tw-sr-more:not([hidden])')",
                 arg=[RESULT, len(expected)],
                 timeout=TIMEOUT_MS,
             )
-        more = page.locator(".pagefind-ui__button")
+        more = page.locator(".tw-sr-more:not([hidden])")
         if expected <= listed()[1] or not more.count():
             break
         more.first.click()

@@ -134,7 +134,7 @@ def add_watch(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="programs run at once (default: CPU count)")
 
     def run(args: argparse.Namespace) -> int:
-        from twnotes.config import ConfigError, load
+        from twnotes.snippets.config import ConfigError, load
         from twnotes.watch import watch
 
         try:

@@ -149,6 +149,26 @@ _SEQUENCES: Final[tuple[tuple[re.Pattern[str], re.Pattern[str] | None, bool], ..
 )
 
 
+def _block_end(state: StateBlock, start: int, end: int, closing: re.Pattern[str] | None,
+               text: str) -> int:
+    """The line after the block that opens on line `start` (its end condition: a blank
+    line when `closing` is None, else the line where `closing` matches)."""
+    line = start + 1
+    if closing is not None and closing.search(text):
+        return line
+    while line < end:
+        blank = state.isEmpty(line)
+        if state.sCount[line] < state.blkIndent and (closing is None or not blank):
+            break
+        if closing is None and blank:
+            break
+        text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+        line += 1
+        if closing is not None and closing.search(text):
+            break
+    return line
+
+
 def _html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """markdown-it's html_block rule with goldmark's start conditions (see _SEQUENCES)."""
     pos = state.bMarks[start] + state.tShift[start]
@@ -160,21 +180,7 @@ def _html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return False
     if silent:
         return found[2]
-    closing = found[1]
-    line = start + 1
-    if closing is None or not closing.search(text):
-        while line < end:
-            blank = state.isEmpty(line)
-            if state.sCount[line] < state.blkIndent and (closing is None or not blank):
-                break
-            text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
-            if closing is None:
-                if blank:
-                    break
-            elif closing.search(text):
-                line += 1
-                break
-            line += 1
+    line = _block_end(state, start, end, found[1], text)
     state.line = line
     token = state.push("html_block", "", 0)
     token.map = [start, line]

@@ -2,19 +2,20 @@
 
 This is the floor that `sanitize` and `snippets` both stand on. Line numbers are 1-based
 and refer to the file as it is on disk (front matter included), so every message can
-say `file:line`.
+say `file:line`; `split_lines` and `Lines` are the one model of a page's lines (where
+markdown-it counts them: at CR LF, CR and LF only).
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -106,6 +107,46 @@ def split_lines(text: str) -> list[str]:
     feeds and other separators, which would shift every line number after one.
     """
     return _LINE.findall(text)
+
+
+class Lines:
+    """A page's lines as markdown-it numbers them (split_lines), with offsets in its text.
+
+    The one line model: `Page.lines` are the lines themselves, this maps between line
+    indexes and offsets (the sanitiser writes edits by offset and reports them by line).
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.text = page.text
+        self.starts = [0]
+        for line in page.lines[:-1]:
+            self.starts.append(self.starts[-1] + len(line))
+        self.bom = 1 if page.has_bom else 0
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def line_of(self, offset: int) -> int:
+        """The 1-based line number holding `offset`."""
+        return bisect.bisect_right(self.starts, offset)
+
+    def start(self, index: int) -> int:
+        """Offset of line `index` (0-based); after the BOM on the first line."""
+        if index >= len(self.starts):
+            return len(self.text)
+        return self.starts[index] + (self.bom if index == 0 else 0)
+
+    def end(self, index: int) -> int:
+        """Offset of the first line ending character of line `index` (or end of text)."""
+        nxt = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
+        body = self.text[self.starts[index]:nxt]
+        return nxt - (len(body) - len(body.rstrip("\r\n")))
+
+    def content(self, index: int) -> str:
+        return self.text[self.start(index):self.end(index)]
+
+    def ending(self, index: int) -> str:
+        return self.text[self.end(index):self.start(index + 1)] if index < len(self) else ""
 
 
 def decode(path: Path, raw: bytes) -> str:
@@ -230,6 +271,50 @@ class Skipped:
     reason: str
 
 
+def _root_problem(root: Path) -> str | None:
+    """Why a path given on the command line cannot be read as pages (None: it can)."""
+    if not root.exists() and not root.is_symlink():
+        return "no such file or directory"
+    if root.is_symlink() and not root.exists():
+        return "broken or looping symlink"
+    if not root.is_dir() and not _is_regular(root):
+        return NOT_REGULAR
+    if not root.is_file() and root.suffix in CONTENT_SUFFIXES:
+        return "is a directory, not a page"
+    return None
+
+
+def _prune(base: Path, dirnames: list[str]) -> Iterator[Skipped]:
+    """Sort the walk's subfolders in place; leave out (and report) links and `x.md/`."""
+    dirnames.sort()
+    for name in list(dirnames):
+        sub = base / name
+        if sub.is_symlink():
+            dirnames.remove(name)
+            yield Skipped(sub, "symlinked directory not followed")
+        elif name.endswith(CONTENT_SUFFIXES):
+            dirnames.remove(name)
+            yield Skipped(sub, "is a directory, not a page")
+
+
+def _file_problem(path: Path) -> str | None:
+    if path.is_symlink() and not path.exists():
+        return "broken or looping symlink"
+    return None if _is_regular(path) else NOT_REGULAR
+
+
+def _walk(root: Path) -> Iterator[Path | Skipped]:
+    """Pages and refusals below a folder, in sorted order, symlinked folders not followed."""
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        base = Path(dirpath)
+        yield from _prune(base, dirnames)
+        for name in sorted(filenames):
+            if name.endswith(CONTENT_SUFFIXES):
+                path = base / name
+                problem = _file_problem(path)
+                yield path if problem is None else Skipped(path, problem)
+
+
 def find_pages(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
     """Content files under the given paths, sorted, each once.
 
@@ -238,99 +323,13 @@ def find_pages(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
     """
     seen: set[Path] = set()
     for root in paths:
-        if not root.exists() and not root.is_symlink():
-            yield Skipped(root, "no such file or directory")
+        problem = _root_problem(root)
+        if problem is not None:
+            yield Skipped(root, problem)
             continue
-        if root.is_symlink() and not root.exists():
-            yield Skipped(root, "broken or looping symlink")
-            continue
-        if not root.is_dir() and not _is_regular(root):
-            yield Skipped(root, NOT_REGULAR)
-            continue
-        if root.is_file():
-            if root.resolve() not in seen:
-                seen.add(root.resolve())
-                yield root
-            continue
-        if root.suffix in CONTENT_SUFFIXES and root.is_dir():
-            yield Skipped(root, "is a directory, not a page")
-            continue
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            base = Path(dirpath)
-            dirnames.sort()
-            for name in list(dirnames):
-                sub = base / name
-                if sub.is_symlink():
-                    dirnames.remove(name)
-                    yield Skipped(sub, "symlinked directory not followed")
-                elif name.endswith(CONTENT_SUFFIXES):
-                    dirnames.remove(name)
-                    yield Skipped(sub, "is a directory, not a page")
-            for name in sorted(filenames):
-                if not name.endswith(CONTENT_SUFFIXES):
-                    continue
-                path = base / name
-                if path.is_symlink() and not path.exists():
-                    yield Skipped(path, "broken or looping symlink")
-                    continue
-                if not _is_regular(path):
-                    yield Skipped(path, NOT_REGULAR)
-                    continue
-                key = path.resolve()
-                if key not in seen:
-                    seen.add(key)
-                    yield path
-
-
-_Item = TypeVar("_Item")
-_Result = TypeVar("_Result")
-# Below this many files a pool costs more than it saves (starting workers, pickling).
-PARALLEL_THRESHOLD = 200
-
-
-def parallel_map(func: Callable[[_Item], _Result], items: Sequence[_Item], jobs: int = 0,
-                 ) -> Iterator[_Result]:
-    """`map(func, items)`, results in the order of `items`, over worker processes if asked.
-
-    The per-file stages (sanitize, audit) are CPU-bound pure Python, so threads would not
-    help. `jobs` 0 means: all cores (8 at most) once there are PARALLEL_THRESHOLD items,
-    else this process alone; 1 or less is always this process. Workers are forked, so
-    `func` (a module-level function or a partial of one) needs no re-import, and each
-    worker gets a few large chunks rather than one item per round trip.
-    """
-    if jobs == 0:
-        jobs = min(os.cpu_count() or 1, 8) if len(items) >= PARALLEL_THRESHOLD else 1
-    jobs = min(jobs, len(items))
-    if jobs <= 1:
-        yield from map(func, items)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    with ProcessPoolExecutor(jobs, mp_context=get_context("fork")) as pool:
-        yield from pool.map(func, items, chunksize=max(1, len(items) // (jobs * 4)))
-
-
-def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Write the whole file or nothing: a temp file in the same folder, then rename.
-
-    A symlinked page is written through: the rename replaces the link's target, so the
-    link stays a link (renaming over the link itself would turn it into a copy). The
-    file keeps its mode. `durable` False skips the fsync: for files that are rebuilt
-    anyway after a crash (the built site), where the rename's atomicity is what counts.
-    """
-    path = path.resolve()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        mode = path.stat().st_mode & 0o7777 if path.exists() else None
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        for found in [root] if root.is_file() else _walk(root):
+            if isinstance(found, Skipped):
+                yield found
+            elif found.resolve() not in seen:
+                seen.add(found.resolve())
+                yield found

@@ -1,8 +1,9 @@
 """The one allow-list: which tags, attributes and URLs raw HTML in a note may keep.
 
 `sanitize` applies it to content and `audit` reuses the URL test on the built site, so
-what counts as dangerous is decided here and nowhere else. The Hugo render hooks
-(layouts/_partials/url-is-safe.html) apply the same URL rule to Markdown links.
+what counts as dangerous is decided here and nowhere else. The Hugo render hooks apply
+the same URL rule to Markdown links, the same id prefix and the same `rel`, reading them
+from data/twnotes.json, which `twnotes.sitedata` writes from this module.
 """
 
 from __future__ import annotations
@@ -68,8 +69,29 @@ EXTERNAL_REL: Final = "noopener noreferrer"
 
 # Browsers drop ASCII tab and newline anywhere in a URL and C0 controls and space at
 # its ends; removing every control and space is stricter, so no spelling of a scheme hides.
-_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\ufeff]")
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+# (Code point ranges, so that the templates' copy of the rule is generated from them.)
+INVISIBLE_RANGES: Final = ((0x00, 0x20), (0x7F, 0x9F), (0xAD, 0xAD), (0x200B, 0x200F),
+                           (0x2028, 0x2029), (0xFEFF, 0xFEFF))
+# A Markdown destination with one of these (after its references are decoded) is no link
+# at all in the render hooks (layouts/_partials/url-is-safe.html), whatever it spells.
+CONTROL_RANGES: Final = ((0x00, 0x1F), (0x7F, 0x7F))
+SCHEME_PATTERN: Final = r"([A-Za-z][A-Za-z0-9+.\-]*):"
+# What ends the part of a relative URL where a colon would be read as a scheme's.
+PATH_START: Final = "/?#"
+
+
+def char_class(ranges: Iterable[tuple[int, int]], *, go: bool = False) -> str:
+    """A regex character class for code point ranges, in Python's syntax or Go's (RE2)."""
+    def char(point: int) -> str:
+        return f"\\x{{{point:x}}}" if go else f"\\U{point:08x}"
+
+    return "[" + "".join(char(lo) if lo == hi else f"{char(lo)}-{char(hi)}"
+                         for lo, hi in ranges) + "]"
+
+
+_INVISIBLE = re.compile(char_class(INVISIBLE_RANGES))
+_CONTROL = re.compile(char_class(CONTROL_RANGES))
+_SCHEME = re.compile(SCHEME_PATTERN)
 
 
 def url_scheme(url: str) -> str | None:
@@ -83,7 +105,7 @@ def url_scheme(url: str) -> str | None:
     match = _SCHEME.match(squeezed)
     if match:
         return match.group(1).lower()
-    head = re.split(r"[/?#]", squeezed, maxsplit=1)[0]
+    head = re.split(f"[{re.escape(PATH_START)}]", squeezed, maxsplit=1)[0]
     return None if ":" in head else ""
 
 
@@ -95,6 +117,12 @@ def is_safe_url(url: str, *, image: bool = False) -> bool:
     if scheme == "":
         return True
     return scheme in (IMAGE_SCHEMES if image else SAFE_SCHEMES)
+
+
+def is_safe_destination(url: str, *, image: bool = False) -> bool:
+    """The render hooks' rule for a Markdown link or image destination (decoded already):
+    is_safe_url, and no control character anywhere (url-is-safe.html applies it)."""
+    return _CONTROL.search(url) is None and is_safe_url(url, image=image)
 
 
 def is_external(url: str) -> bool:
@@ -149,9 +177,15 @@ _CLASS_RE: Final = re.compile(r"[A-Za-z_][\w-]*")
 _ALIGN_RE: Final = re.compile(r"text-align:\s*(?:left|right|center);?")
 
 
+# The layouts' own ids and classes: `main`, and everything `tw-…` (the site's CSS and script
+# key on them); content must not take them.
+LAYOUT_IDS: Final = frozenset({"main"})
+LAYOUT_PREFIX: Final = "tw-"
+
+
 def is_layout_class(value: str) -> bool:
     """A class of the layouts' own (`tw-…`): the site's CSS and script key on them."""
-    return value.lower().startswith("tw-")
+    return value.lower().startswith(LAYOUT_PREFIX)
 
 
 def _rendered_value(tag: str, key: str, value: str) -> str | None:
@@ -180,32 +214,34 @@ def clean_attrs(tag: str, attrs: Iterable[tuple[str, str]], *, rendered: bool = 
     kept: list[tuple[str, str]] = []
     href: str | None = None
     for key, value in attrs:
-        if key == "rel":
+        kept_value = (_allowed_value(tag, key, value, rendered) if key in allowed
+                      else _rendered_value(tag, key, value) if rendered else None)
+        if key == "rel" or kept_value is None:
             continue
-        if key not in allowed:
-            extra = _rendered_value(tag, key, value) if rendered else None
-            if extra is not None:
-                kept.append((key, extra))
-            continue
-        if key in URL_ATTRS and not is_safe_url(value, image=tag == "img"):
-            continue
-        if key in ("id", "name"):
-            if not value.strip():
-                continue
-            value = (value.strip() if rendered and not is_layout_id(value)
-                     else prefixed_id(value))
         if key == "href":
-            href = value
-        kept.append((key, value))
+            href = kept_value
+        kept.append((key, kept_value))
     if tag == "a" and href is not None and is_external(href):
         kept.append(("rel", EXTERNAL_REL))
     return kept
 
 
+def _allowed_value(tag: str, key: str, value: str, rendered: bool) -> str | None:
+    """The value an allowed attribute keeps: an unsafe URL or an empty id goes (None), an
+    id or name gets the prefix (`rendered`: only one that takes a layout id)."""
+    if key in URL_ATTRS and not is_safe_url(value, image=tag == "img"):
+        return None
+    if key in ("id", "name"):
+        if not value.strip():
+            return None
+        return value.strip() if rendered and not is_layout_id(value) else prefixed_id(value)
+    return value
+
+
 def is_layout_id(value: str) -> bool:
     """An id the layouts use themselves (`main`, `tw-…`): content must not take it."""
     value = value.strip().lower()
-    return value == "main" or value.startswith("tw-")
+    return value in LAYOUT_IDS or value.startswith(LAYOUT_PREFIX)
 
 
 def prefixed_id(value: str) -> str:

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from twnotes import config, pages
+from twnotes import pages
 from twnotes.runner import Outcome, Runner
-from twnotes.snippets import Case, chain, collect, extract, parse_shard, select
-from twnotes.verdicts import Result, failure_text, judge
+from twnotes.snippets import Case, chain, collect, config, extract, parse_shard, select
+from twnotes.snippets.verdicts import Result, failure_text, judge
 
 RUNNER_KEY = pytest.StashKey[Runner]()
 SETTINGS_KEY = pytest.StashKey[config.Settings]()

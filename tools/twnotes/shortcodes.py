@@ -79,40 +79,51 @@ def _tags(text: str, start: int) -> Iterator[re.Match[str]]:
             yield match
 
 
+def _close(tag: re.Match[str], stack: list[re.Match[str]], folders: tuple[Path, ...],
+           ) -> Call | None:
+    """A closing tag: pops its opening; the call it ends, if that call is top level."""
+    name = tag.group("name")
+    if not stack or stack[-1].group("name") != name:
+        raise ShortcodeError(tag.start(), f"{{{{< /{name} >}}}} closes no open "
+                             f"{{{{< {name} >}}}}")
+    opening = stack.pop()
+    if stack:
+        return None
+    inner = (opening.end(), tag.start()) if declared_mode(folders, name) == "markdown" else None
+    return Call(name, opening.start(), tag.end(), inner)
+
+
+def _opens(tag: re.Match[str], closed: set[str], folders: tuple[Path, ...]) -> bool:
+    """Whether an opening tag starts a call with inner content (False: it stands alone)."""
+    name = tag.group("name")
+    mode = declared_mode(folders, name)
+    inner = mode in ("markdown", "verbatim")
+    if tag.group("self") or (name not in closed and not inner):
+        return False
+    if not inner:
+        where = folders[0] / f"{name}.html" if folders else Path(f"{name}.html")
+        raise ShortcodeError(tag.start(), f"{{{{< {name} >}}}} has inner content, but "
+                             f"{where} declares no 'Inner: markdown' or 'Inner: verbatim'")
+    if tag.group("delim") == "%":
+        raise ShortcodeError(tag.start(), f"{{{{% {name} %}}}} with inner content: its "
+                             "output becomes Markdown of the page; use {{< … >}}")
+    return True
+
+
 def calls(text: str, start: int, folders: tuple[Path, ...]) -> list[Call]:
     """The top-level calls in text[start:], paired with their closing tags."""
     tags = list(_tags(text, start))
-    if not tags:
-        return []
     closed = {m.group("name") for m in tags if m.group("close")}
     found: list[Call] = []
     stack: list[re.Match[str]] = []
     for tag in tags:
-        name = tag.group("name")
         if tag.group("close"):
-            if not stack or stack[-1].group("name") != name:
-                raise ShortcodeError(tag.start(), f"{{{{< /{name} >}}}} closes no open "
-                                     f"{{{{< {name} >}}}}")
-            opening = stack.pop()
-            if not stack:
-                inner = None
-                if declared_mode(folders, name) == "markdown":
-                    inner = (opening.end(), tag.start())
-                found.append(Call(name, opening.start(), tag.end(), inner))
-            continue
-        mode = declared_mode(folders, name)
-        if tag.group("self") or (name not in closed and mode not in ("markdown", "verbatim")):
-            if not stack:
-                found.append(Call(name, tag.start(), tag.end()))
-            continue
-        if mode not in ("markdown", "verbatim"):
-            where = folders[0] / f"{name}.html" if folders else Path(f"{name}.html")
-            raise ShortcodeError(tag.start(), f"{{{{< {name} >}}}} has inner content, but "
-                                 f"{where} declares no 'Inner: markdown' or 'Inner: verbatim'")
-        if tag.group("delim") == "%":
-            raise ShortcodeError(tag.start(), f"{{{{% {name} %}}}} with inner content: its "
-                                 "output becomes Markdown of the page; use {{< … >}}")
-        stack.append(tag)
+            call = _close(tag, stack, folders)
+            found.extend([call] if call is not None else [])
+        elif _opens(tag, closed, folders):
+            stack.append(tag)
+        elif not stack:
+            found.append(Call(tag.group("name"), tag.start(), tag.end()))
     if stack:
         name = stack[-1].group("name")
         raise ShortcodeError(stack[-1].start(), f"{{{{< {name} >}}}} is never closed")

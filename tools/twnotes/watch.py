@@ -19,17 +19,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from twnotes import config, pages
+from twnotes import pages
 from twnotes.runner import Runner
+from twnotes.runner.sweep import escalate
 from twnotes.snippets import (
     Cache,
     collect,
+    config,
     default_cache_dir,
     display_path,
     merge_results,
     run,
 )
-from twnotes.verdicts import failure_text, summary
+from twnotes.snippets.verdicts import failure_text, summary
 
 STOP_GRACE_S = 5.0
 DEBOUNCE_MS = 200
@@ -65,20 +67,49 @@ def _is_page(_change: object, path: str) -> bool:
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
-    """The command gets SIGTERM, then SIGKILL; every wait bounded."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
+    """The command gets SIGTERM, then SIGKILL (the runner's one TERM -> KILL loop); every
+    wait bounded."""
+
+    def send(sig: int) -> bool:
         if proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=STOP_GRACE_S)
+            return False
+        if sig:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
+        return True
+
+    escalate(send, lambda: None, grace_s=STOP_GRACE_S, kill_wait_s=STOP_GRACE_S)
+
+
+def _start(command: Sequence[str], ended: threading.Event) -> subprocess.Popen[bytes] | None:
+    """Start the command (if any); `ended` is set when it exits."""
+    if not command:
+        return None
+    proc = subprocess.Popen(list(command))
+
+    def wait_for_command() -> None:
+        proc.wait()
+        ended.set()
+
+    threading.Thread(target=wait_for_command, daemon=True).start()
+    return proc
+
+
+def _follow(roots: Sequence[Path], runner: Runner, settings: config.Settings, out: Any,
+            ended: threading.Event) -> None:
+    """Rerun the snippets of every page saved under `roots` until `ended` (or Ctrl-C)."""
+    import watchfiles
+
+    print(f"watching {', '.join(display_path(r) for r in roots)} (Ctrl-C stops)",
+          file=out, flush=True)
+    for changes in watchfiles.watch(*roots, watch_filter=_is_page, stop_event=ended,
+                                    debounce=DEBOUNCE_MS, raise_interrupt=True):
+        changed = sorted({Path(p) for _, p in changes})
+        refresh([Path(display_path(p)) for p in changed], runner, settings, out)
 
 
 def watch(paths: Sequence[Path] | None, command: Sequence[str], *, out: Any,
           jobs: int | None = None, settings: config.Settings | None = None) -> int:
-    import watchfiles
-
     settings = settings or config.load()
     roots = list(paths or settings.content_paths())
 
@@ -88,28 +119,15 @@ def watch(paths: Sequence[Path] | None, command: Sequence[str], *, out: Any,
     previous = {sig: signal.signal(sig, stop_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
     proc: subprocess.Popen[bytes] | None = None
     ended = threading.Event()
-    by_itself = False  # the command ended before we stopped it
     try:
         with Runner(workers=jobs, extra_preload=settings.preload) as runner:
             refresh(roots, runner, settings, out)
-            if command:
-                proc = subprocess.Popen(list(command))
-
-                def wait_for_command(child: subprocess.Popen[bytes] = proc) -> None:
-                    child.wait()
-                    ended.set()
-
-                threading.Thread(target=wait_for_command, daemon=True).start()
-            print(f"watching {', '.join(display_path(r) for r in roots)} (Ctrl-C stops)",
-                  file=out, flush=True)
-            for changes in watchfiles.watch(*roots, watch_filter=_is_page, stop_event=ended,
-                                            debounce=DEBOUNCE_MS, raise_interrupt=True):
-                changed = sorted({Path(p) for _, p in changes})
-                refresh([Path(display_path(p)) for p in changed], runner, settings, out)
+            proc = _start(command, ended)
+            _follow(roots, runner, settings, out, ended)
     except (KeyboardInterrupt, _Stop):
         pass
     finally:
-        by_itself = ended.is_set()
+        by_itself = ended.is_set()  # the command ended before we stopped it
         if proc is not None:
             _end(proc)
         for sig, handler in previous.items():

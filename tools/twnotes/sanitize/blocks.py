@@ -11,7 +11,7 @@ from typing import Final
 from markdown_it.token import Token
 
 from twnotes import markup, pages
-from twnotes.sanitize.edits import Edit, _Lines, markers
+from twnotes.sanitize.edits import Edit, markers
 from twnotes.sanitize.fragment import clean_fragment
 
 # HTML block start condition 6 (goldmark's tag list): a line opening with one of these tags
@@ -31,7 +31,7 @@ class _Block:
     fragment: str
 
 
-def _block(page: pages.Page, lines: _Lines, token: Token) -> _Block:
+def _block(page: pages.Page, lines: pages.Lines, token: Token) -> _Block:
     assert token.map is not None
     first, stop = token.map
     body = token.content.removesuffix("\n").split("\n")
@@ -65,7 +65,7 @@ _PI_RE: Final = re.compile(r"<\?.*?\?>", re.DOTALL)
 _UNTERMINATED_RE: Final = re.compile(r"<(?=[A-Za-z/])[^<>]*\Z")
 
 
-def _block_edits(page: pages.Page, lines: _Lines, tokens: Sequence[Token]) -> list[Edit]:
+def _block_edits(page: pages.Page, lines: pages.Lines, tokens: Sequence[Token]) -> list[Edit]:
     """Edits for the page's HTML blocks. An element opened in one block and closed in a
     later one (Markdown between, as `<details>` is written) is cleaned as one structure."""
     blocks = [_block(page, lines, t) for t in tokens if t.type == "html_block"]
@@ -92,7 +92,7 @@ def _block_edits(page: pages.Page, lines: _Lines, tokens: Sequence[Token]) -> li
     return edits
 
 
-def _escape_lt(lines: _Lines, block: _Block, at: int) -> Edit:
+def _escape_lt(lines: pages.Lines, block: _Block, at: int) -> Edit:
     line = block.first + block.fragment.count("\n", 0, at)
     column = at - (block.fragment.rfind("\n", 0, at) + 1)
     start = lines.start(line) + len(block.prefixes[line - block.first]) + column
@@ -110,7 +110,7 @@ def _leaves_open(fragment: str, mark: str) -> bool | None:
     return not cleaned.endswith(mark)
 
 
-def _joint_group(page: pages.Page, lines: _Lines, blocks: Sequence[_Block],
+def _joint_group(page: pages.Page, lines: pages.Lines, blocks: Sequence[_Block],
                  index: int) -> tuple[list[list[_Block]], list[str]] | None:
     """Blocks from `index` on that together close what the first leaves open.
 
@@ -128,7 +128,7 @@ def _joint_group(page: pages.Page, lines: _Lines, blocks: Sequence[_Block],
         return None
     runs: list[list[_Block]] = [[first]]
     joint = first.fragment
-    for n, block in enumerate(blocks[index + 1:index + _JOINT_LIMIT], start=1):
+    for block in blocks[index + 1:index + _JOINT_LIMIT]:
         if block.level != first.level or _UNTERMINATED_RE.search(block.fragment):
             return None
         gap = "".join(lines.content(i) for i in range(runs[-1][-1].stop, block.first))
@@ -140,18 +140,24 @@ def _joint_group(page: pages.Page, lines: _Lines, blocks: Sequence[_Block],
             runs[-1].append(block)
         joint += block.fragment
         if _leaves_open(joint, marks[-1]) is False:
-            cleaned = clean_fragment(joint)
-            pieces: list[str] = []
-            for mark in marks[:len(runs) - 1]:
-                head, found, cleaned = cleaned.partition(mark)
-                if not found:
-                    return None
-                pieces.append(head)
-            pieces.append(cleaned)
-            if any(not _starts_block(p) for p in pieces if p.strip()) or n == 0:
-                return None
-            return runs, pieces
+            pieces = _cut(clean_fragment(joint), marks[:len(runs) - 1])
+            return (runs, pieces) if pieces is not None else None
     return None
+
+
+def _cut(cleaned: str, marks: Sequence[str]) -> list[str] | None:
+    """The cleaned joint fragment cut at its markers, one piece a run; None when a marker
+    went missing or a piece would not start an HTML block of its own."""
+    pieces: list[str] = []
+    for mark in marks:
+        head, found, cleaned = cleaned.partition(mark)
+        if not found:
+            return None
+        pieces.append(head)
+    pieces.append(cleaned)
+    if any(not _starts_block(p) for p in pieces if p.strip()):
+        return None
+    return pieces
 
 
 def _starts_block(cleaned: str) -> bool:
@@ -159,31 +165,37 @@ def _starts_block(cleaned: str) -> bool:
     return bool(match and match.group(1).lower() in BLOCK_START)
 
 
-def _rewrite(page: pages.Page, lines: _Lines, run: Sequence[_Block], cleaned: str,
+def _new_lines(lines: pages.Lines, run: Sequence[_Block], cleaned: str,
+               prefixes: Sequence[str]) -> list[str]:
+    """The lines `cleaned` is written as, each behind its container prefix."""
+    head = prefixes[0]
+    # Continuation lines keep the container's indentation: list markers become spaces.
+    cont = prefixes[1] if len(prefixes) > 1 else re.sub(r"[^>\s]", " ", head)
+    if not cleaned.strip():
+        return [head.rstrip()]
+    if not _starts_block(cleaned):
+        cleaned = f"<div>{cleaned}</div>"
+    out = cleaned.split("\n")
+    new_lines = [head + out[0]] + [cont + line for line in out[1:]]
+    # A marker-ended block may be followed directly by Markdown; the rewritten block ends
+    # only at a blank line, so give it one.
+    stop = run[-1].stop
+    if (_MARKER_BLOCK_RE.match(run[-1].fragment) and stop < len(lines)
+            and lines.content(stop).strip()):
+        new_lines.append(cont.rstrip())
+    return new_lines
+
+
+def _rewrite(page: pages.Page, lines: pages.Lines, run: Sequence[_Block], cleaned: str,
              ) -> Edit | None:
     """The edit that writes `cleaned` over the lines of `run` (one block, or blocks with
     only blank lines between them), keeping the container prefixes."""
     first, stop = run[0].first, run[-1].stop
-    prefixes = [p for block in run for p in block.prefixes]
     if len(run) == 1 and cleaned == run[0].fragment:
         return None
-    head = prefixes[0]
-    # Continuation lines keep the container's indentation: list markers become spaces.
-    cont = prefixes[1] if len(prefixes) > 1 else re.sub(r"[^>\s]", " ", head)
+    prefixes = [p for block in run for p in block.prefixes]
     eol = lines.ending(first) or "\n"
-    if not cleaned.strip():
-        new_lines = [head.rstrip()]
-    else:
-        if not _starts_block(cleaned):
-            cleaned = f"<div>{cleaned}</div>"
-        out = cleaned.split("\n")
-        new_lines = [head + out[0]] + [cont + line for line in out[1:]]
-        # A marker-ended block may be followed directly by Markdown; the rewritten block
-        # ends only at a blank line, so give it one.
-        if (_MARKER_BLOCK_RE.match(run[-1].fragment) and stop < len(lines)
-                and lines.content(stop).strip()):
-            new_lines.append(cont.rstrip())
-    new = eol.join(new_lines) + lines.ending(stop - 1)
+    new = eol.join(_new_lines(lines, run, cleaned, prefixes)) + lines.ending(stop - 1)
     end = lines.start(stop) if stop < len(lines) else len(page.text)
     if page.text[lines.start(first):end] == new:
         return None

@@ -8,7 +8,7 @@ from typing import Final
 
 from markdown_it.token import Token
 
-from twnotes import pages, policy
+from twnotes import markup, pages, policy
 
 SHORTCODE_IN_CODE: Final = ("shortcode inside code is expanded by Hugo; write {{</* … */>}} "
                             "to show it literally")
@@ -67,6 +67,18 @@ def _attribute_problems(inside: str) -> list[str]:
     return problems
 
 
+def _attribute_lists(content: str, heading: bool, settings: markup.Markup,
+                     ) -> list[re.Match[str]]:
+    """The attribute lists goldmark reads in one inline token's text."""
+    found: list[re.Match[str]] = []
+    if heading and settings.heading_attributes:
+        found += list(_HEADING_ATTRS_RE.finditer(content))
+    if settings.block_attributes:
+        found += [m for m in _BLOCK_ATTRS_RE.finditer(content)
+                  if all(m.start() != f.start() for f in found)]
+    return found
+
+
 def _check_markdown_attributes(page: pages.Page, tokens: Sequence[Token]) -> list[pages.PageError]:
     """Refusals for goldmark attribute lists beyond the safe subset (`{#id .class}`).
 
@@ -75,22 +87,14 @@ def _check_markdown_attributes(page: pages.Page, tokens: Sequence[Token]) -> lis
     does not know the syntax, so a list shows up in the inline text of the heading, or
     as a line of the paragraph (or list item) it follows.
     """
-    settings = page.settings
     errors: list[pages.PageError] = []
     heading = False
     for token in tokens:
         if token.type == "heading_open":
             heading = True
         elif token.type == "inline" and token.map is not None and "{" in token.content:
-            content = token.content
-            found = []
-            if heading and settings.heading_attributes:
-                found += list(_HEADING_ATTRS_RE.finditer(content))
-            if settings.block_attributes:
-                found += [m for m in _BLOCK_ATTRS_RE.finditer(content)
-                          if all(m.start() != f.start() for f in found)]
-            for match in found:
-                line = token.map[0] + content.count("\n", 0, match.start()) + 1
+            for match in _attribute_lists(token.content, heading, page.settings):
+                line = token.map[0] + token.content.count("\n", 0, match.start()) + 1
                 inside = match.group().strip().strip("{}")
                 errors += [pages.PageError(page.path, line, problem)
                            for problem in _attribute_problems(inside)]

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from twnotes import pages
+from twnotes import pages, util
 from twnotes.sanitize.document import sanitize_page
 from twnotes.sanitize.edits import Result
 from twnotes.sanitize.fragment import clean_fragment
@@ -30,7 +30,7 @@ def sanitize_file(path: Path, write: bool) -> FileOutcome:
         page = pages.read_page(path)
         result = sanitize_page(page)
         if write and result.changed:
-            pages.atomic_write(path, result.cleaned.encode("utf-8"))
+            util.atomic_write(path, result.cleaned.encode("utf-8"))
     except pages.PageError as exc:
         return FileOutcome(path, error=str(exc))
     except OSError as exc:
@@ -44,10 +44,30 @@ def sanitize_paths(paths: Sequence[Path], write: bool, jobs: int = 0) -> Iterato
     found = list(pages.find_pages(paths))
     files = [p for p in found if isinstance(p, Path)]
     yield from (s for s in found if isinstance(s, pages.Skipped))
-    yield from pages.parallel_map(functools.partial(sanitize_file, write=write), files, jobs)
+    yield from util.parallel_map(functools.partial(sanitize_file, write=write), files, jobs)
 
 
 # --------------------------------------------------------------------------- commands
+
+
+def _bad(outcome: FileOutcome | pages.Skipped) -> str | None:
+    """The bad-input message of one outcome (a path that is not a page, a refusal)."""
+    if isinstance(outcome, pages.Skipped):
+        return f"{outcome.path}: {outcome.reason}"
+    return outcome.error
+
+
+def _report(path: Path, result: Result, *, write: bool, diff: bool, out: TextIO,
+            err: TextIO) -> None:
+    """One changed page: a `file:line: what` line per change, and the diff if asked."""
+    verb = "raw HTML rewritten" if write else "raw HTML is not clean"
+    for line, what in result.changes:
+        print(f"{path}:{line}: {verb}: {what}", file=err)
+    if diff:
+        out.writelines(difflib.unified_diff(
+            result.original.splitlines(keepends=True),
+            result.cleaned.splitlines(keepends=True),
+            fromfile=str(path), tofile=str(path)))
 
 
 def run(paths: Sequence[Path], *, check: bool, diff: bool, jobs: int,
@@ -57,27 +77,16 @@ def run(paths: Sequence[Path], *, check: bool, diff: bool, jobs: int,
     write = not (check or diff)
     fix: list[str] = []
     for outcome in sanitize_paths(paths, write, jobs):
-        if isinstance(outcome, pages.Skipped):
-            print(f"{outcome.path}: {outcome.reason}", file=err)
+        message = _bad(outcome)
+        if message is not None:
+            print(message, file=err)
             bad += 1
             continue
-        if outcome.error is not None:
-            print(outcome.error, file=err)
-            bad += 1
+        assert isinstance(outcome, FileOutcome)
+        if outcome.result is None or not outcome.result.changed:
             continue
-        result = outcome.result
-        if result is None or not result.changed:
-            continue
-        verb = "raw HTML rewritten" if write else "raw HTML is not clean"
-        for line, what in result.changes:
-            print(f"{outcome.path}:{line}: {verb}: {what}", file=err)
-        if not write:
-            fix.append(str(outcome.path))
-        if diff:
-            out.writelines(difflib.unified_diff(
-                result.original.splitlines(keepends=True),
-                result.cleaned.splitlines(keepends=True),
-                fromfile=str(outcome.path), tofile=str(outcome.path)))
+        _report(outcome.path, outcome.result, write=write, diff=diff, out=out, err=err)
+        fix += [] if write else [str(outcome.path)]
         would_change += 1
     if fix and check:
         print(f"fix: twnotes sanitize {' '.join(shlex.quote(p) for p in fix)}", file=err)

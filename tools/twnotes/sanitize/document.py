@@ -10,7 +10,7 @@ from pathlib import Path
 from twnotes import pages, shortcodes
 from twnotes.sanitize.blocks import _block_edits
 from twnotes.sanitize.checks import _check_code_for_shortcodes, _check_markdown_attributes
-from twnotes.sanitize.edits import Edit, Result, _Lines, apply_edits, describe_change
+from twnotes.sanitize.edits import Edit, Result, apply_edits, describe_change
 from twnotes.sanitize.fragment import MAX_ROUNDS
 from twnotes.sanitize.inline import _inline_edits
 
@@ -24,12 +24,12 @@ def find_edits(page: pages.Page) -> list[Edit]:
     """
     if "<" not in page.text and "{" not in page.text:
         return []
-    lines = _Lines(page)
+    lines = pages.Lines(page)
     return sorted(_document_edits(page, lines, page.text, lines.start(page.front_matter_lines),
                                   0), key=lambda e: e.start)
 
 
-def _document_edits(page: pages.Page, lines: _Lines, text: str, start: int,
+def _document_edits(page: pages.Page, lines: pages.Lines, text: str, start: int,
                     base: int) -> list[Edit]:
     """Edits for `text`, which stands at file offset `base` (the page, or an inner text).
 
@@ -68,7 +68,7 @@ def _document_edits(page: pages.Page, lines: _Lines, text: str, start: int,
     return edits
 
 
-def _inner_edits(page: pages.Page, lines: _Lines, text: str, call: shortcodes.Call,
+def _inner_edits(page: pages.Page, lines: pages.Lines, text: str, call: shortcodes.Call,
                  base: int) -> list[Edit]:
     """Edits of a call's inner text, declared Markdown: a document of its own, trimmed as
     the shortcode trims it (file offsets)."""
@@ -92,7 +92,7 @@ def _scan(page: pages.Page, words: Sequence[str]) -> list[Edit]:
     if "{" in page.text:
         errors += _check_markdown_attributes(page, tokens)
     pages.raise_all(errors)
-    lines = _Lines(page)
+    lines = pages.Lines(page)
     edits: list[Edit] = []
     cursor: dict[int, int] = {}
     in_table = False

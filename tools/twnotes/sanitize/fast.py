@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from html5lib import constants as html5lib_constants
+
 from twnotes import policy
 from twnotes.sanitize.html5 import _BLANK_LINE_RE, VOID
 
@@ -37,8 +39,9 @@ _ATTR_REF_RE: Final = re.compile(r"&(?:amp|lt|gt|quot|#10|#9);")
 _ATTR_REFS: Final = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#10;": "\n",
                      "&#9;": "\t"}
 
+_FAST_INLINE_TAGS: Final = policy.INLINE_TAGS
 _FAST_BLOCK_TAGS: Final = policy.BLOCK_TAGS - {"pre"}  # pre drops a leading newline
-_HEADINGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_HEADINGS: Final = frozenset(html5lib_constants.headingElements)
 # Inside these, html5lib's table insertion modes nest only these children as written
 # (anything else is moved out of the table, or gets an implied parent).
 _TABLE_CHILDREN: Final = {
@@ -47,14 +50,16 @@ _TABLE_CHILDREN: Final = {
     "tr": frozenset({"td", "th"}),
     "colgroup": frozenset({"col"}),
 }
-_TABLE_PARTS: Final = frozenset({"caption", "colgroup", "col", "tbody", "thead", "tfoot",
-                                 "tr", "td", "th"})
+# Every table part: outside its parent, each is moved or given an implied parent.
+_TABLE_PARTS: Final = frozenset().union(*_TABLE_CHILDREN.values())
 _ITEM_PARENTS: Final = {"li": ("ul", "ol"), "dt": ("dl",), "dd": ("dl",)}
-# The standard's formatting elements among the allowed tags: with three of one kind open,
-# a fourth may drop the first from the active formatting list ("Noah's Ark"), and an
-# end tag can then close more than its own element. (bs4's html5lib tree builder never
-# applies that clause, as it compares attributes by identity; a browser does.)
-_FORMATTING: Final = frozenset({"a", "b", "code", "em", "i", "s", "small", "strong", "u"})
+# The standard's formatting elements among the allowed tags (html5lib's own list): with
+# three of one kind open, a fourth may drop the first from the active formatting list
+# ("Noah's Ark"), and an end tag can then close more than its own element. (bs4's html5lib
+# tree builder never applies that clause, as it compares attributes by identity; a
+# browser does.)
+_FORMATTING: Final = policy.INLINE_TAGS & frozenset(
+    name for _, name in html5lib_constants.formattingElements)
 _FAST_DEPTH: Final = 64
 
 
@@ -74,60 +79,16 @@ def _already_clean(fragment: str, inline: bool, rendered: bool = False) -> bool:
     """
     if _UNUSUAL_RE.search(fragment):
         return False
-    allowed = policy.INLINE_TAGS if inline else _FAST_BLOCK_TAGS
+    allowed = _FAST_INLINE_TAGS if inline else _FAST_BLOCK_TAGS
     stack: list[str] = []
     newline_refs: list[int] = []
     match = _CANON_TOKEN_RE.match
     pos, end = 0, len(fragment)
     while pos < end:
         token = match(fragment, pos)
-        if token is None:
+        if token is None or not _token_ok(token, stack, newline_refs, allowed, rendered):
             return False
         pos = token.end()
-        kind = token.lastgroup
-        current = stack[-1] if stack else ""
-        in_table = current in _TABLE_CHILDREN
-        if kind == "text":
-            if in_table and token.group().strip(" \t\n"):
-                return False
-        elif kind == "ref":
-            if in_table:
-                return False
-            if token.group("ref") == "#10":
-                newline_refs.append(token.start())
-        elif kind == "end":
-            if token.group("end") != current:
-                return False
-            stack.pop()
-        else:
-            name = token.group("start")
-            if name not in allowed:
-                return False
-            if in_table:
-                if name not in _TABLE_CHILDREN[current]:
-                    return False
-            elif name in _TABLE_PARTS:
-                return False
-            elif name in policy.INLINE_TAGS:
-                if ((name == "a" and "a" in stack)
-                        or (name in ("rp", "rt") and current != "ruby")
-                        or (name in _FORMATTING and stack.count(name) >= 3)):
-                    return False
-            elif (any(open_ == "p" or open_ in policy.INLINE_TAGS for open_ in stack)
-                  or (name in _ITEM_PARENTS and current not in _ITEM_PARENTS[name])
-                  or (name in _HEADINGS and not _HEADINGS.isdisjoint(stack))):
-                return False
-            raw = token.group("attrs")
-            if raw:
-                attrs = [(key, _ATTR_REF_RE.sub(lambda r: _ATTR_REFS[r.group()], value))
-                         for key, value in _CANON_ATTR_RE.findall(raw)]
-                if (len({key for key, _ in attrs}) != len(attrs)
-                        or policy.clean_attrs(name, attrs, rendered=rendered) != attrs):
-                    return False
-            if name not in VOID:
-                stack.append(name)
-                if len(stack) > _FAST_DEPTH:
-                    return False
     if stack:
         return False
     # _emit writes a newline followed by a blank line as &#10;, and nowhere else.
@@ -135,3 +96,68 @@ def _already_clean(fragment: str, inline: bool, rendered: bool = False) -> bool:
     for start in reversed(newline_refs):
         written = written[:start] + "\n" + written[start + 5:]
     return _BLANK_LINE_RE.sub("&#10;", written) == fragment
+
+
+def _token_ok(token: re.Match[str], stack: list[str], newline_refs: list[int],
+              allowed: frozenset[str], rendered: bool) -> bool:
+    """Whether one token keeps the fragment in the fast language; opens and closes `stack`
+    and records where a `&#10;` stands."""
+    kind = token.lastgroup
+    current = stack[-1] if stack else ""
+    in_table = current in _TABLE_CHILDREN
+    if kind == "text":
+        return not (in_table and token.group().strip(" \t\n"))
+    if kind == "ref":
+        if token.group("ref") == "#10":
+            newline_refs.append(token.start())
+        return not in_table
+    if kind == "end":
+        if token.group("end") != current:
+            return False
+        stack.pop()
+        return True
+    name = token.group("start")
+    if not (_start_ok(name, current, stack, allowed)
+            and _attrs_ok(name, token.group("attrs"), rendered)):
+        return False
+    if name not in VOID:
+        stack.append(name)
+    return len(stack) <= _FAST_DEPTH
+
+
+def _start_ok(name: str, current: str, stack: list[str], allowed: frozenset[str]) -> bool:
+    """Whether html5lib nests a start tag where it is written (see _already_clean)."""
+    if name not in allowed:
+        return False
+    if current in _TABLE_CHILDREN:
+        return name in _TABLE_CHILDREN[current]
+    if name in _TABLE_PARTS:
+        return False
+    if name in policy.INLINE_TAGS:
+        return _inline_ok(name, current, stack)
+    return _block_ok(name, current, stack)
+
+
+def _inline_ok(name: str, current: str, stack: list[str]) -> bool:
+    """No <a> in an <a>, rp and rt only in ruby, no fourth formatting element of a kind."""
+    return not ((name == "a" and "a" in stack)
+                or (name in ("rp", "rt") and current != "ruby")
+                or (name in _FORMATTING and stack.count(name) >= 3))
+
+
+def _block_ok(name: str, current: str, stack: list[str]) -> bool:
+    """Nothing a block start would close (a <p>, an inline element), items in their
+    list, no heading in a heading."""
+    return not (any(open_ == "p" or open_ in policy.INLINE_TAGS for open_ in stack)
+                or (name in _ITEM_PARENTS and current not in _ITEM_PARENTS[name])
+                or (name in _HEADINGS and not _HEADINGS.isdisjoint(stack)))
+
+
+def _attrs_ok(name: str, raw: str, rendered: bool) -> bool:
+    """Whether a start tag's attributes are what the policy keeps, written as _emit does."""
+    if not raw:
+        return True
+    attrs = [(key, _ATTR_REF_RE.sub(lambda r: _ATTR_REFS[r.group()], value))
+             for key, value in _CANON_ATTR_RE.findall(raw)]
+    return (len({key for key, _ in attrs}) == len(attrs)
+            and policy.clean_attrs(name, attrs, rendered=rendered) == attrs)

@@ -41,13 +41,53 @@ def _clean_attrs(tag: Tag, rendered: bool) -> list[tuple[str, str]]:
         rendered=rendered)
 
 
+def _string(node: NavigableString, *, clean: bool, source: str) -> str | None:
+    """How a string node is written: text escaped, a comment kept when it is safe and was
+    written as one in `source` (what the parser turns into a comment, `<!x>`, `</ x>`,
+    is dropped); None when it goes."""
+    if type(node) is NavigableString:
+        return _escape_text(str(node))
+    if not clean or (type(node) is Comment and policy.is_safe_comment(node)
+                     and f"<!--{node}-->" in source):
+        return f"<!--{node}-->"
+    return None  # CDATA, doctype, PI, or a comment that goes
+
+
+def _put_string(out: list[str], node: NavigableString, after_newline_eater: bool,
+                clean: bool, source: str) -> bool:
+    """Write a string node; whether the next text still follows a newline eater (a <pre>
+    whose first newline the parser drops: one more is written to keep it)."""
+    written = _string(node, clean=clean, source=source)
+    if after_newline_eater and type(node) is NavigableString and node.startswith("\n"):
+        out.append("\n")
+    if written:
+        out.append(written)
+        return False
+    return after_newline_eater
+
+
+def _tag(node: Tag, *, clean: bool, allowed: frozenset[str], depth: int,
+         rendered: bool) -> tuple[str, list[tuple[str, str]]] | bool:
+    """The name and attributes a tag is written with; False: it goes with its content;
+    True: it goes, its content stays (unwrapped)."""
+    name = node.name
+    if not clean:
+        if node.namespace not in (None, XHTML_NS):
+            name = f"{node.prefix or 'ns'}:{name}"
+        return name, [(k, v if isinstance(v, str) else " ".join(v))
+                      for k, v in node.attrs.items()]
+    if node.namespace not in (None, XHTML_NS) or name in policy.DROP_WHOLE:
+        return False
+    if name not in allowed or depth > MAX_DEPTH:
+        return True
+    return name, _clean_attrs(node, rendered) if node.attrs else []
+
+
 def _emit(nodes: Iterable[PageElement], *, inline: bool, clean: bool, source: str = "",
           rendered: bool = False) -> str:
     """Serialise nodes; with `clean`, apply the policy on the way (one pass, no recursion).
 
-    Without `clean` everything is written as parsed: that is the round-trip check. A
-    comment is kept when it is safe (policy.is_safe_comment) and was written as one in
-    `source`: what the parser turns into a comment (`<!x>`, `</ x>`) is dropped.
+    Without `clean` everything is written as parsed: that is the round-trip check.
     """
     allowed = policy.INLINE_TAGS if inline else policy.BLOCK_TAGS
     out: list[str] = []
@@ -62,42 +102,22 @@ def _emit(nodes: Iterable[PageElement], *, inline: bool, clean: bool, source: st
             continue
         node, depth = item
         if isinstance(node, NavigableString):
-            if type(node) is not NavigableString:  # comment, CDATA, doctype, PI
-                if not clean or (type(node) is Comment and policy.is_safe_comment(node)
-                                 and f"<!--{node}-->" in source):
-                    out.append(f"<!--{node}-->")
-                    after_newline_eater = False
-                continue
-            text = str(node)
-            if after_newline_eater and text.startswith("\n"):
-                out.append("\n")
-            if text:
-                out.append(_escape_text(text))
-                after_newline_eater = False
+            after_newline_eater = _put_string(out, node, after_newline_eater, clean, source)
             continue
         if not isinstance(node, Tag):
             continue
-        name = node.name
-        children = list(node.contents)
-        if clean:
-            if node.namespace not in (None, XHTML_NS) or name in policy.DROP_WHOLE:
-                continue
-            if name not in allowed or depth > MAX_DEPTH:
-                stack.extend((child, depth) for child in reversed(children))
-                continue
-            attrs = _clean_attrs(node, rendered) if node.attrs else []
-        else:
-            if node.namespace not in (None, XHTML_NS):
-                name = f"{node.prefix or 'ns'}:{name}"
-            attrs = [(k, v if isinstance(v, str) else " ".join(v))
-                     for k, v in node.attrs.items()]
+        tag = _tag(node, clean=clean, allowed=allowed, depth=depth, rendered=rendered)
+        if tag is True:
+            stack.extend((child, depth) for child in reversed(node.contents))
+        if isinstance(tag, bool):
+            continue
+        name, attrs = tag
         written = "".join(f' {k}="{_escape_attr(v)}"' for k, v in attrs)
         out.append(f"<{name}{written}>")
         after_newline_eater = name in NEWLINE_EATERS
-        if name in VOID:
-            continue
-        stack.append(f"</{name}>")
-        stack.extend((child, depth + 1) for child in reversed(children))
+        if name not in VOID:
+            stack.append(f"</{name}>")
+            stack.extend((child, depth + 1) for child in reversed(node.contents))
     # A blank line would end an HTML block in Markdown: keep the newline as a reference.
     return _BLANK_LINE_RE.sub("&#10;", "".join(out))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -13,12 +12,18 @@ from bs4.builder._html5lib import Element, HTML5TreeBuilder, TreeBuilderForHtml5
 from bs4.element import NavigableString, PageElement, Tag
 
 from twnotes import policy
+from twnotes.util import per_thread
 
 XHTML_NS: Final = "http://www.w3.org/1999/xhtml"
 VOID: Final = frozenset({
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
     "source", "track", "wbr",
 })
+# The standard's void elements; html5lib's own list (which still has obsolete ones, and
+# not wbr) must agree on every tag the policy allows, or _emit would write an end tag the
+# parser does not expect.
+if not policy.BLOCK_TAGS & frozenset(html5lib.constants.voidElements) <= VOID:
+    raise ImportError("sanitize.html5.VOID misses a void element the policy allows")
 # Elements whose first newline the HTML parser drops: one more is written to keep it.
 NEWLINE_EATERS: Final = frozenset({"pre", "listing", "textarea"})
 # Tree depth kept (deeper elements are unwrapped, text kept) and the tag depth html5lib
@@ -134,32 +139,25 @@ class _FragmentTreeBuilder(TreeBuilderForHtml5lib):
         return root
 
 
-class _Parsers(threading.local):
-    parser: html5lib.HTMLParser | None = None
-
-
-_PARSERS = _Parsers()
-
-
-def _html5lib_parser() -> html5lib.HTMLParser:
-    """This thread's html5lib parser, building bs4 trees with bs4's html5lib tree builder.
+def _new_parser() -> html5lib.HTMLParser:
+    """An html5lib parser building bs4 trees with bs4's html5lib tree builder.
 
     What `BeautifulSoup(markup, "html5lib")` does, minus building a new parser (and its two
     dozen insertion-mode objects) for every fragment, a quarter of the cost of parsing a
     typical one: html5lib resets all of a parser's state when a parse starts, and bs4's
     tree builder resets the soup (documentClass).
     """
-    parser = _PARSERS.parser
-    if parser is None:
-        # No multi-valued attributes: `class` and `rel` values stay the strings the
-        # policy reads; line numbers are not used.
-        builder = HTML5TreeBuilder(multi_valued_attributes={}, store_line_numbers=False)
-        soup = BeautifulSoup("", builder=builder)
-        # html5lib only calls `tree(namespaceHTMLElements)`; bs4's feed() passes a bound
-        # method the same way.
-        parser = _PARSERS.parser = html5lib.HTMLParser(tree=lambda html_ns: (  # type: ignore[arg-type]
-            _FragmentTreeBuilder(html_ns, soup, store_line_numbers=False)))
-    return parser
+    # No multi-valued attributes: `class` and `rel` values stay the strings the policy
+    # reads; line numbers are not used.
+    builder = HTML5TreeBuilder(multi_valued_attributes={}, store_line_numbers=False)
+    soup = BeautifulSoup("", builder=builder)
+    # html5lib only calls `tree(namespaceHTMLElements)`; bs4's feed() passes a bound
+    # method the same way.
+    return html5lib.HTMLParser(tree=lambda html_ns: (  # type: ignore[arg-type]
+        _FragmentTreeBuilder(html_ns, soup, store_line_numbers=False)))
+
+
+_html5lib_parser: Final = per_thread(_new_parser)  # this thread's parser
 
 
 def _child(parent: Tag, name: str) -> Tag | None:
@@ -192,19 +190,30 @@ def _cap_nesting(fragment: str) -> str:
     return "".join(kept)
 
 
+def parse_in_context(parser: html5lib.HTMLParser, fragment: str, inline: bool,
+                     ) -> tuple[Any, bool]:
+    """Parse `fragment` where the cleaner reads it: in a <div> (after an opened <p> when
+    `inline`), or as a whole document's body when it spells "<table" twice (see above).
+
+    Returns the parser's tree and whether it is a whole document. The cleaner and
+    `twnotes enforce` (with another tree builder) both parse through here.
+    """
+    markup = ("<p>" if inline else "") + fragment
+    if len(_TABLE_START_RE.findall(markup)) < 2:
+        return parser.parseFragment(markup, container="div"), False
+    return parser.parse(_BODY_PREFIX + markup), True
+
+
 def _parse(fragment: str, inline: bool) -> list[PageElement]:
     """The nodes a browser builds for `fragment` inside a <div> (or a <p> when inline).
 
     The nodes are valid until this thread's next parse (its parser is reused).
     """
     parser = _html5lib_parser()
-    markup = ("<p>" if inline else "") + _cap_nesting(fragment)
-    body: Tag | None
-    if len(_TABLE_START_RE.findall(markup)) < 2:
-        body = parser.parseFragment(markup, container="div")
-    else:
-        soup = parser.parse(_BODY_PREFIX + markup)
-        root = _child(soup, "html")
+    tree, whole = parse_in_context(parser, _cap_nesting(fragment), inline)
+    body: Tag | None = tree
+    if whole:
+        root = _child(tree, "html")
         body = _child(root, "body") if root is not None else None
     assert isinstance(body, Tag)
     if not inline:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from markdown_it.token import Token
 
 from twnotes import pages
-from twnotes.sanitize.edits import Edit, _Lines, markers
+from twnotes.sanitize.edits import Edit, markers
 from twnotes.sanitize.fragment import clean_fragment
 
 
@@ -24,7 +24,7 @@ class _Piece:
 class _InlineMap:
     """Maps offsets in an inline token's content to offsets in the page text."""
 
-    def __init__(self, lines: _Lines, token: Token, content: str, cursor: dict[int, int],
+    def __init__(self, lines: pages.Lines, token: Token, content: str, cursor: dict[int, int],
                  in_table: bool) -> None:
         assert token.map is not None
         self.rows: list[tuple[int, int, str, str]] = []  # (content start, abs col, text, src)
@@ -97,19 +97,10 @@ def _escaped_piece(piece: str) -> str:
     return re.sub(r"([!-%'-/:=?@\[-`{-~])", r"\\\1", text)
 
 
-def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
-                  cursor: dict[int, int], in_table: bool) -> list[Edit]:
-    # (A plugin's own html_inline tokens, such as a task list's checkbox, carry no offset:
-    # they are not in the source.)
-    pieces = [_Piece(int(child.meta["offset"]), child.content)
-              for child in token.children or []
-              if child.type == "html_inline" and "offset" in child.meta]
-    if not pieces:
-        return []
-    content = token.content
-    plan = _balanced(pieces)
-    if plan is not None and plan == ([p.html for p in pieces], ""):
-        return []
+def _choose(page: pages.Page, content: str, pieces: Sequence[_Piece],
+            plan: tuple[list[str], str] | None) -> tuple[list[str], str] | None:
+    """The rewrite of the pieces (and the closing tags owed at the end) that leaves the
+    Markdown around them as it was: the cleaned pieces, else the pieces shown as text."""
     # (new pieces, closing tags owed, the raw HTML markdown-it must then see)
     candidates: list[tuple[list[str], str, list[str]]] = []
     if plan is not None:
@@ -117,7 +108,6 @@ def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
     # Fallback: show the pieces as text (when cleaning would glue text into new tags).
     candidates.append(([_escaped_piece(p.html) for p in pieces], "", []))
     old_skeleton = _inline_skeleton(page, content)[1]
-    chosen: tuple[list[str], str] | None = None
     for new_pieces, tail, wanted in candidates:
         rebuilt, last = [], 0
         for piece, new in zip(pieces, new_pieces, strict=True):
@@ -126,28 +116,49 @@ def _inline_edits(page: pages.Page, lines: _Lines, token: Token,
         rebuilt += [content[last:], tail]
         html_now, skeleton = _inline_skeleton(page, "".join(rebuilt))
         if skeleton == old_skeleton and "".join(html_now) == "".join(wanted):
-            chosen = (new_pieces, tail)
-            break
+            return new_pieces, tail
+    return None
+
+
+def _placed(page: pages.Page, lines: pages.Lines, where: _InlineMap, pieces: Sequence[_Piece],
+            chosen: tuple[list[str], str], content: str) -> list[Edit]:
+    """The chosen rewrite as edits at the pieces' own offsets (LookupError: not found)."""
+    edits = []
+    for piece, new in zip(pieces, chosen[0], strict=True):
+        start, end = where.position(piece.offset), where.position(
+            piece.offset + len(piece.html))
+        first_line, last_line = piece.html.split("\n")[0], piece.html.split("\n")[-1]
+        if not (page.text.startswith(first_line, start)
+                and page.text.endswith(last_line, 0, end)):
+            raise LookupError(piece.offset)
+        if new != piece.html:
+            edits.append(Edit(start, end, new, lines.line_of(start)))
+    if chosen[1]:
+        end = where.position(len(content))
+        edits.append(Edit(end, end, chosen[1], lines.line_of(end)))
+    return edits
+
+
+def _inline_edits(page: pages.Page, lines: pages.Lines, token: Token,
+                  cursor: dict[int, int], in_table: bool) -> list[Edit]:
+    # (A plugin's own html_inline tokens, such as a task list's checkbox, carry no offset:
+    # they are not in the source.)
+    pieces = [_Piece(int(child.meta["offset"]), child.content)
+              for child in token.children or []
+              if child.type == "html_inline" and "offset" in child.meta]
+    if not pieces:
+        return []
+    plan = _balanced(pieces)
+    if plan is not None and plan == ([p.html for p in pieces], ""):
+        return []
+    chosen = _choose(page, token.content, pieces, plan)
     line = (token.map[0] if token.map else 0) + 1
     if chosen is None:
         raise pages.PageError(page.path, line, "raw HTML here cannot be rewritten without "
                               "changing the Markdown around it; edit it by hand")
     try:
-        where = _InlineMap(lines, token, content, cursor, in_table)
-        edits = []
-        for piece, new in zip(pieces, chosen[0], strict=True):
-            start, end = where.position(piece.offset), where.position(
-                piece.offset + len(piece.html))
-            first_line, last_line = piece.html.split("\n")[0], piece.html.split("\n")[-1]
-            if not (page.text.startswith(first_line, start)
-                    and page.text.endswith(last_line, 0, end)):
-                raise LookupError(piece.offset)
-            if new != piece.html:
-                edits.append(Edit(start, end, new, lines.line_of(start)))
-        if chosen[1]:
-            end = where.position(len(content))
-            edits.append(Edit(end, end, chosen[1], lines.line_of(end)))
+        where = _InlineMap(lines, token, token.content, cursor, in_table)
+        return _placed(page, lines, where, pieces, chosen, token.content)
     except LookupError:
         raise pages.PageError(page.path, line, "cannot locate the raw HTML of this "
                               "paragraph in the source; edit it by hand") from None
-    return edits

@@ -11,14 +11,16 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from twnotes.normalise import Normaliser
-from twnotes.preload import never
+from twnotes.runner import Program
+from twnotes.runner.preload import never
+from twnotes.snippets.normalise import Normaliser
 
 FILE = "pyproject.toml"
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT: float = Program.timeout  # the runner's default: one number for both
 KEYS = ("content", "results", "timeout", "normalisers", "ellipsis", "preload", "fence_keys")
 
 
@@ -95,38 +97,53 @@ def _normalisers(value: object) -> tuple[Normaliser, ...]:
     return tuple(found)
 
 
+def _results(value: object) -> Path | None:
+    if not isinstance(value, str):
+        raise ConfigError(f"results must be a path, or \"\" for none, not {value!r}")
+    return Path(value) if value else None
+
+
+def _timeout(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"timeout must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+def _ellipsis(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"ellipsis must be true or false, not {value!r}")
+    return value
+
+
+def _preload(value: object) -> tuple[str, ...]:
+    names = _strings("preload", value)
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", name):
+            raise ConfigError(f"preload: {name!r} is not a module name")
+        if never(name):
+            raise ConfigError(f"preload: {name!r} is never preloaded (it installs a "
+                              "reactor or patches the standard library when imported)")
+    return names
+
+
+# How each key's value is read (ConfigError names what is wrong with it).
+_READERS: dict[str, Callable[[object], object]] = {
+    "content": lambda value: tuple(Path(p) for p in _strings("content", value)),
+    "results": _results,
+    "timeout": _timeout,
+    "normalisers": _normalisers,
+    "ellipsis": _ellipsis,
+    "preload": _preload,
+    "fence_keys": lambda value: frozenset(_strings("fence_keys", value)),
+}
+
+
 def from_table(table: dict[str, Any], root: Path) -> Settings:
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
         raise ConfigError(f"unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
     fields: dict[str, Any] = {"root": root}
-    if "content" in table:
-        fields["content"] = tuple(Path(p) for p in _strings("content", table["content"]))
-    if "results" in table:
-        value = table["results"]
-        if not isinstance(value, str):
-            raise ConfigError(f"results must be a path, or \"\" for none, not {value!r}")
-        fields["results"] = Path(value) if value else None
-    if "timeout" in table:
-        value = table["timeout"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ConfigError(f"timeout must be a positive number of seconds, not {value!r}")
-        fields["timeout"] = float(value)
-    if "normalisers" in table:
-        fields["normalisers"] = _normalisers(table["normalisers"])
-    if "ellipsis" in table:
-        if not isinstance(table["ellipsis"], bool):
-            raise ConfigError(f"ellipsis must be true or false, not {table['ellipsis']!r}")
-        fields["ellipsis"] = table["ellipsis"]
-    if "preload" in table:
-        names = _strings("preload", table["preload"])
-        for name in names:
-            if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", name):
-                raise ConfigError(f"preload: {name!r} is not a module name")
-            if never(name):
-                raise ConfigError(f"preload: {name!r} is never preloaded (it installs a "
-                                  "reactor or patches the standard library when imported)")
-        fields["preload"] = names
-    if "fence_keys" in table:
-        fields["fence_keys"] = frozenset(_strings("fence_keys", table["fence_keys"]))
+    for key in KEYS:  # in KEYS order, as the checks always ran
+        if key in table:
+            fields[key] = _READERS[key](table[key])
     return Settings(**fields)

@@ -3,8 +3,11 @@
 A child forked from a server that has already imported a module gets it for free; a fresh
 import of Twisted's mail or web modules costs a quarter of a second or more per program.
 So the server imports what the programs import (found with `ast`, never by running them),
-the site's `preload` setting, and, when a program imports Twisted at all, Twisted's common
-modules. Nothing of Twisted is imported for programs that never touch it.
+the site's `preload` setting, and, when a program imports the reactor (itself, or through a
+module that imports it when imported, such as twisted.mail.smtp), what importing the reactor
+brings in without installing it (REACTOR_BASE). Nothing more: a server grows with each
+module, and every megabyte makes each fork slower. Nothing of Twisted is imported for
+programs that never touch it.
 
 NEVER is the one list of what must not be imported ahead: anything that installs a reactor
 (a program must still be able to choose its own, and a reactor cannot be shared or
@@ -15,14 +18,16 @@ that no thread was started, and that no DeprecationWarning was hidden (import_ah
 
 from __future__ import annotations
 
-import ast
+import _thread
 import os
 import re
 import sys
-import threading
 import warnings
-from collections.abc import Iterable, Sequence
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
 
 NEVER = (
     "twisted.internet.reactor",  # importing it installs the default reactor
@@ -35,29 +40,23 @@ NEVER = (
     "__main__", "__mp_main__",
 )
 
-# Twisted's common modules: preloaded as soon as any program imports Twisted, because even
-# `from twisted.internet import reactor` imports most of them (the default reactor's module
-# among them, without installing it).
-TWISTED_BASE = (
+# What `from twisted.internet import reactor` imports besides installing the reactor (the
+# default reactor's module and what it needs, TLS among it), plus the other reactors' modules
+# a program may install instead: preloaded only for programs that will import the reactor.
+REACTOR_BASE = (
+    "twisted.internet.default",
+    "twisted.internet.epollreactor",
+    "twisted.internet.pollreactor",
+    "twisted.internet.selectreactor",
     "twisted.internet.defer",
     "twisted.internet.protocol",
     "twisted.internet.task",
-    "twisted.internet.endpoints",
     "twisted.internet.error",
     "twisted.internet.interfaces",
     "twisted.internet.threads",
-    "twisted.internet.testing",
-    "twisted.internet.pollreactor",
-    "twisted.internet.epollreactor",
-    "twisted.internet.selectreactor",
-    "twisted.internet.default",
-    "twisted.protocols.basic",
     "twisted.python.failure",
     "twisted.python.log",
     "twisted.logger",
-    "twisted.web.client",
-    "twisted.web.server",
-    "twisted.web.resource",
 )
 
 
@@ -66,11 +65,18 @@ def never(name: str) -> bool:
     return any(name == bad or name.startswith(bad + ".") for bad in NEVER)
 
 
+def imports_reactor(name: str) -> bool:
+    """Whether importing `name` installs a Twisted reactor (a NEVER module of Twisted's)."""
+    return name.startswith("twisted.") and never(name)
+
+
 def imported_by(code: str) -> set[str]:
     """Absolute module names the code imports, and for `from m import x`, also `m.x` (it may
     be a submodule; the server skips what does not import). Unparsable code: nothing."""
     if "import" not in code:
         return set()  # most snippets of a large site: no parse needed
+    import ast
+
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
@@ -108,7 +114,22 @@ def imports_never_at_top(source: str) -> bool:
 def top_level_imports(source: str, package: str) -> list[str]:
     """The modules a module imports when it is imported (its top-level statements, also in
     top-level if/try blocks), relative imports resolved against `package`: what the server
-    imports instead of a module it must not import itself."""
+    imports instead of a module it must not import itself (NEVER modules left out)."""
+    return [name for name in _top_level_names(source, package) if not never(name)]
+
+
+def _resolved(module: str | None, level: int, package: str) -> str:
+    """The absolute name of `from <level dots><module> import ...` inside `package`."""
+    base = module or ""
+    if level:
+        parts = package.split(".")[: len(package.split(".")) - level + 1]
+        base = ".".join([*parts, base] if base else parts)
+    return base
+
+
+def _top_level_names(source: str, package: str) -> list[str]:
+    import ast
+
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -123,12 +144,9 @@ def top_level_imports(source: str, package: str) -> list[str]:
         elif isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*parts, base] if base else parts)
+            base = _resolved(node.module, node.level, package)
             found += [base] + [f"{base}.{a.name}" for a in node.names if a.name != "*"]
-    return [name for name in dict.fromkeys(found) if name and not never(name)]
+    return [name for name in dict.fromkeys(found) if name]
 
 
 def preload_for(codes: Iterable[str], configured: Iterable[str] = ()) -> tuple[str, ...]:
@@ -136,8 +154,8 @@ def preload_for(codes: Iterable[str], configured: Iterable[str] = ()) -> tuple[s
     wanted: set[str] = set()
     for code in codes:
         wanted |= imported_by(code)
-    if any(name == "twisted" or name.startswith("twisted.") for name in wanted):
-        wanted.update(TWISTED_BASE)
+    if any(imports_reactor(name) for name in wanted):
+        wanted.update(REACTOR_BASE)
     chosen = sorted(name for name in wanted if not never(name))
     return tuple(chosen) + tuple(n for n in configured if n not in wanted and not never(n))
 
@@ -151,7 +169,7 @@ def _polluted(before: set[str], threads_before: int,
     bad = sorted(m for m in set(sys.modules) - before if never(m))
     if bad:
         return f"it imported {bad[0]}"
-    if threading.active_count() > threads_before:
+    if _thread._count() > threads_before:
         return "it started a thread"
     if any(issubclass(w.category, DeprecationWarning) for w in caught):
         return "it warned of a deprecation (a program must see that warning itself)"
@@ -165,8 +183,6 @@ def import_ahead(names: Sequence[str]) -> tuple[str, str]:
     Anything it prints goes to stderr: stdout is the wire to the client. The working
     directory is off sys.path, as it is for the programs (theirs is a fresh temp dir).
     """
-    import importlib
-
     saved_path = sys.path[:]
     sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
     saved_fd = os.dup(1)
@@ -179,20 +195,11 @@ def import_ahead(names: Sequence[str]) -> tuple[str, str]:
             if name in seen or name in sys.modules or never(name):
                 continue
             seen.add(name)
-            source = _source_of(name)
-            if source is not None and imports_never_at_top(source):
-                # It installs a reactor (or patches) when imported: preload what it imports.
-                package = name if _is_package(name) else name.rpartition(".")[0]
-                queue_[:0] = top_level_imports(source, package)
+            instead = _instead_of(name)
+            if instead is not None:
+                queue_[:0] = instead
                 continue
-            threads, before = threading.active_count(), set(sys.modules)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    importlib.import_module(name)
-                except Exception:  # not importable (or not a module): the program will say
-                    continue
-            why = _polluted(before, threads, caught)
+            why = _import_one(name)
             if why:
                 return name, why
     finally:
@@ -201,6 +208,34 @@ def import_ahead(names: Sequence[str]) -> tuple[str, str]:
         os.close(saved_fd)
         sys.path[:] = saved_path
     return "", ""
+
+
+def _instead_of(name: str) -> list[str] | None:
+    """For a module that installs a reactor (or patches) when imported: what to preload
+    instead (what it imports, and what the reactor's import brings if that is what it
+    imports); None for a module that may be imported itself."""
+    source = _source_of(name)
+    if source is None or not imports_never_at_top(source):
+        return None
+    package = name if _is_package(name) else name.rpartition(".")[0]
+    names = _top_level_names(source, package)
+    reactor = REACTOR_BASE if any(map(imports_reactor, names)) else ()
+    return [n for n in names if not never(n)] + list(reactor)
+
+
+def _import_one(name: str) -> str:
+    """Import `name`; why that left the server unfit ('' if it did not, or if `name` does
+    not import: the program will say)."""
+    import importlib
+
+    threads, before = _thread._count(), set(sys.modules)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            importlib.import_module(name)
+        except Exception:
+            return ""
+    return _polluted(before, threads, caught)
 
 
 def _spec(name: str) -> Any:

@@ -13,13 +13,14 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from twnotes import config
-from twnotes import normalise as normalise_
-from twnotes.config import Settings
 from twnotes.runner import Outcome
+from twnotes.snippets import config
+from twnotes.snippets import normalise as normalise_
+from twnotes.snippets.config import Settings
 
 if TYPE_CHECKING:
-    from twnotes.snippets import Case, Snippet
+    from twnotes.snippets.cases import Case
+    from twnotes.snippets.extract import Snippet
 
 JSON_STDOUT_LIMIT = 20_000  # characters of output kept per snippet in the JSON for the page
 JSON_STDERR_LIMIT = 20_000  # of stderr: the end is kept (where a traceback is)
@@ -64,11 +65,6 @@ def _clip(text: str, limit: int, keep: Literal["head", "tail"]) -> str:
     if keep == "head":
         return text[:limit] + "\n… (truncated)\n"
     return "… (truncated)\n" + text[-limit:]
-
-
-def normalise(text: str) -> str:
-    """Output as compared: LF line ends, no trailing spaces, no trailing blank lines."""
-    return normalise_.clean(text)
 
 
 def _last_line_in(stderr: str, filename: str) -> int | None:
@@ -117,19 +113,29 @@ class _Stop:
     ran_before: bool = True  # False when nothing ran at all (a syntax error)
 
 
-def _stop(case: Case, outcome: Outcome) -> _Stop | None:
-    """Why the program as a whole failed, if it did; None when it ended as it should."""
-    last = case.last.options
-    seg = min(outcome.segment, len(case.blocks) - 1)
+def _cut_short(case: Case, outcome: Outcome, seg: int) -> _Stop | None:
+    """The runner ended the program (could not start it, a timeout, too much output, a
+    process that would not die), whatever the program itself did."""
     if outcome.status == "error":
         return _Stop(seg, f"could not run: {outcome.message}")
     if outcome.status == "timed_out":
-        extra = f" (SIGINT sent after {last.stop_after:g} s)" if outcome.interrupted else ""
+        extra = (f" (SIGINT sent after {case.last.options.stop_after:g} s)"
+                 if outcome.interrupted else "")
         return _Stop(seg, f"timed out after {case.timeout:g} s{extra}")
     if outcome.status == "output_limit":
         return _Stop(seg, "printed more than the output limit; stopped")
     if outcome.leftover:
         return _Stop(seg, "a process of the snippet could not be killed")
+    return None
+
+
+def _stop(case: Case, outcome: Outcome) -> _Stop | None:
+    """Why the program as a whole failed, if it did; None when it ended as it should."""
+    last = case.last.options
+    seg = min(outcome.segment, len(case.blocks) - 1)
+    short = _cut_short(case, outcome, seg)
+    if short is not None:
+        return short
     end = len(case.blocks) - 1
     if last.raises is not None and seg == end and _exception_matches(last.raises,
                                                                      outcome.exception):
@@ -187,6 +193,63 @@ def _substitute(settings: Settings, text: str) -> str:
     return text
 
 
+def _findings_by_block(case: Case, outcome: Outcome) -> dict[int, tuple[str, int | None, str]]:
+    """Per test block, what Twisted logged: the first finding's message, every one's text."""
+    found: dict[int, tuple[str, int | None, str]] = {}
+    for finding in outcome.findings:
+        owner = case.owner(int(finding.get("segment", 0)))
+        message, at, text = _finding(finding, case.first.file)
+        if owner in found:
+            message, first_at, first_text = found[owner]
+            at, text = first_at or at, f"{first_text}\n{text}"
+        found[owner] = (message, at, text)
+    return found
+
+
+def _streams(case: Case, outcome: Outcome) -> tuple[list[str], list[str]]:
+    """Each test block's stdout (its own segment's) and stderr (its setup blocks' too)."""
+    stdouts: list[str] = [""] * len(case.snippets)
+    stderrs: list[str] = [""] * len(case.snippets)
+    for seg, block in enumerate(case.blocks):
+        owner = case.owner(seg)
+        if block.options.setup is None and seg < len(outcome.segments_stdout):
+            stdouts[owner] = outcome.segments_stdout[seg]
+        if seg < len(outcome.segments_stderr):
+            stderrs[owner] += outcome.segments_stderr[seg]
+    return stdouts, stderrs
+
+
+@dataclasses.dataclass(frozen=True)
+class _Verdict:
+    status: Status
+    message: str = ""
+    at: int | None = None
+    mismatch: bool = False
+    logged: str = ""
+
+
+def _verdict(case: Case, n: int, stop: _Stop | None, found: dict[int, tuple[str, int | None,
+             str]], stdout: str, settings: Settings) -> _Verdict:
+    """Test block `n`'s verdict: skipped after the block that ended the program, that
+    block's failure, what Twisted logged in it, its output, or passed."""
+    snippet = case.snippets[n]
+    owner = case.owner(stop.segment) if stop is not None else None
+    if stop is not None and owner is not None and (
+            n > owner or (n < owner and not stop.ran_before)):
+        culprit = case.snippets[owner]
+        return _Verdict("skipped", f"not run: the program ended in the block at line "
+                                   f"{culprit.line}")
+    if stop is not None and n == owner:
+        return _Verdict("failed", stop.message, stop.at)
+    if n in found:
+        message, at, logged = found[n]
+        return _Verdict("failed", message, at, logged=logged)
+    if problem := _output_problem(snippet, stdout, settings):
+        at = snippet.output.open_index + 1 if snippet.output else snippet.line
+        return _Verdict("failed", problem, at, mismatch=True)
+    return _Verdict("passed")
+
+
 def judge(case: Case, outcome: Outcome, cached: bool = False,
           settings: Settings = config.DEFAULTS) -> list[Result]:
     """One result per snippet of the case, each on its own merits.
@@ -197,50 +260,21 @@ def judge(case: Case, outcome: Outcome, cached: bool = False,
     they print or raise belongs to the block they come before.
     """
     stop = _stop(case, outcome)
-    stop_owner = case.owner(stop.segment) if stop is not None else None
-    found: dict[int, tuple[str, int | None, str]] = {}
-    for finding in outcome.findings:  # per block: the first one's message, every one's text
-        owner = case.owner(int(finding.get("segment", 0)))
-        message, at, text = _finding(finding, case.first.file)
-        if owner in found:
-            message, first_at, first_text = found[owner]
-            at, text = first_at or at, f"{first_text}\n{text}"
-        found[owner] = (message, at, text)
-    stdouts: list[str] = [""] * len(case.snippets)
-    stderrs: list[str] = [""] * len(case.snippets)
-    for seg, block in enumerate(case.blocks):
-        owner = case.owner(seg)
-        if block.options.setup is None and seg < len(outcome.segments_stdout):
-            stdouts[owner] = outcome.segments_stdout[seg]
-        if seg < len(outcome.segments_stderr):
-            stderrs[owner] += outcome.segments_stderr[seg]
+    found = _findings_by_block(case, outcome)
+    stdouts, stderrs = _streams(case, outcome)
     results = []
     for n, snippet in enumerate(case.snippets):
-        stdout, stderr = _substitute(settings, stdouts[n]), stderrs[n]
-        status: Status = "failed"
-        message, at, mismatch, logged = "", None, False, ""
-        if stop is not None and stop_owner is not None and (
-                n > stop_owner or (n < stop_owner and not stop.ran_before)):
-            status = "skipped"
-            culprit = case.snippets[stop_owner]
-            message = f"not run: the program ended in the block at line {culprit.line}"
-        elif stop is not None and n == stop_owner:
-            message, at = stop.message, stop.at
-        elif n in found:
-            message, at, logged = found[n]
-        elif problem := _output_problem(snippet, stdouts[n], settings):
-            message, mismatch = problem, True
-            at = snippet.output.open_index + 1 if snippet.output else snippet.line
-        else:
-            status = "passed"
+        verdict = _verdict(case, n, stop, found, stdouts[n], settings)
+        stderr = stderrs[n]
         detail = ""
-        if status == "failed":
+        if verdict.status == "failed":
             # stderr, where a traceback is; else what Twisted logged; else the output.
-            detail = _tail(stderr) if stderr.strip() else _tail(logged) if logged else (
-                "" if mismatch else _tail(stdouts[n]))
+            detail = (_tail(stderr) if stderr.strip() else _tail(verdict.logged)
+                      if verdict.logged else "" if verdict.mismatch else _tail(stdouts[n]))
         results.append(Result(
-            snippet.file, snippet.line, status, outcome.duration_s, stdout, message,
-            at or snippet.line, detail, cached, mismatch, snippet.code_sha256, stderr))
+            snippet.file, snippet.line, verdict.status, outcome.duration_s,
+            _substitute(settings, stdouts[n]), verdict.message, verdict.at or snippet.line,
+            detail, cached, verdict.mismatch, snippet.code_sha256, stderr))
     return results
 
 

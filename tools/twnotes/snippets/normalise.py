@@ -86,20 +86,11 @@ def matches(expected: str, actual: str, ellipsis: bool) -> bool:
     return len(got) - len(last) >= pos and at(last, len(got) - len(last))
 
 
-def keep_wildcards(expected: str, actual: str) -> str:
-    """The run's text, except where a line of the old expectation still matches: there the
-    old line stays as written (wildcards included); a `...` line stays where it still fits.
-
-    An alignment that keeps as many old lines as possible (an LCS where "equal" is "this
-    expected line matches this actual line", and a `...` line may absorb actual lines).
-    """
-    want, got = _lines(expected), _lines(actual)
-    if ELLIPSIS not in expected or (len(want) + 1) * (len(got) + 1) > ALIGN_LIMIT:
-        return actual
-    star = [line.strip() == ELLIPSIS for line in want]
+def _alignment(want: list[str], got: list[str], star: list[bool]) -> tuple[
+        list[list[int]], list[list[int]]]:
+    """best[i][j]: most old lines kept when aligning want[i:] with got[j:]; for a `...` line,
+    reach[i][j] is the furthest k >= j where keeping it (absorbing got[j:k]) is best."""
     n, m = len(want), len(got)
-    # best[i][j]: most old lines kept when aligning want[i:] with got[j:]; for a `...` line,
-    # reach[i][j] is the furthest k >= j where keeping it (absorbing got[j:k]) is best.
     best = [[0] * (m + 1) for _ in range(n + 1)]
     reach = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
@@ -115,6 +106,13 @@ def keep_wildcards(expected: str, actual: str) -> str:
             if j < m:
                 value = max(value, row[j + 1])  # got[j] is new text
             row[j] = value
+    return best, reach
+
+
+def _kept(want: list[str], got: list[str], star: list[bool], best: list[list[int]],
+          reach: list[list[int]]) -> list[str]:
+    """The lines of one best alignment, walked from the start."""
+    n, m = len(want), len(got)
     out: list[str] = []
     i = j = 0
     while i < n or j < m:
@@ -131,4 +129,19 @@ def keep_wildcards(expected: str, actual: str) -> str:
             j += 1
         else:
             i += 1  # an old line that no longer matches anything: dropped
-    return "\n".join(out)
+    return out
+
+
+def keep_wildcards(expected: str, actual: str) -> str:
+    """The run's text, except where a line of the old expectation still matches: there the
+    old line stays as written (wildcards included); a `...` line stays where it still fits.
+
+    An alignment that keeps as many old lines as possible (an LCS where "equal" is "this
+    expected line matches this actual line", and a `...` line may absorb actual lines).
+    """
+    want, got = _lines(expected), _lines(actual)
+    if ELLIPSIS not in expected or (len(want) + 1) * (len(got) + 1) > ALIGN_LIMIT:
+        return actual
+    star = [line.strip() == ELLIPSIS for line in want]
+    best, reach = _alignment(want, got, star)
+    return "\n".join(_kept(want, got, star, best, reach))

@@ -1,0 +1,188 @@
+"""The child side: run one program in this already isolated process, report, and exit.
+
+Called in a freshly forked child (fork mode) or in a fresh interpreter (exec mode), with
+fds 0-2 already redirected and the status fd open for the final report (a JSON object:
+the exception, the segment that was running, Twisted's findings). The program arrives as
+the dict `Program.to_json()` gives; this module imports only what a fork server has anyway.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import contextlib
+import json
+import linecache
+import os
+import signal
+import sys
+import traceback
+import types
+
+from twnotes.runner import child_checks
+from twnotes.runner.protocol import SEGMENT_MARK, STATUS_FD
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
+_KEEP: list[object] = []  # the server's stdio objects: kept alive so GC never closes fds 0-2
+# What a fresh interpreter ignores at startup (CPython sets these to SIG_IGN).
+_IGNORED_AT_START = {getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ")
+                     if hasattr(signal, name)}
+
+
+def reset_signals() -> None:
+    """Default dispositions, as a fresh interpreter has them; only the signals whose handler
+    differs are touched (one system call each, not one per signal).
+
+    SIGINT gets Python's default_int_handler: Twisted installs its own SIGINT handler (which
+    stops the reactor) only when it finds that one in place.
+    """
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP, signal.SIGINT):
+            continue
+        wanted = signal.SIG_IGN if sig in _IGNORED_AT_START else signal.SIG_DFL
+        if signal.getsignal(sig) is not wanted:
+            with contextlib.suppress(OSError, ValueError, RuntimeError):
+                signal.signal(sig, wanted)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+
+
+def _fresh_stdio() -> None:
+    _KEEP.extend([sys.stdin, sys.stdout, sys.stderr])
+    # Line buffered so that a killed program still shows what it printed before the kill.
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False, buffering=1)  # noqa: SIM115
+    sys.stderr = open(  # noqa: SIM115
+        2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1
+    )
+
+
+def _padded(segment: dict[str, Any]) -> str:
+    # Blank lines before the code make compile() number lines as the file does.
+    return "\n" * max(int(segment["first_line"]) - 1, 0) + str(segment["code"])
+
+
+def _exit_code(exc: SystemExit) -> int:
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _fresh_main(filename: str, workdir: str) -> types.ModuleType:
+    """The process state a fresh `python FILE` would start with, as far as a program sees."""
+    reset_signals()
+    _fresh_stdio()
+    if os.environ.get("HOME") != workdir or os.environ.get("TMPDIR") != workdir:
+        os.environ["HOME"] = os.environ["TMPDIR"] = workdir  # (a fork server set them)
+    if "PYTHONSTARTUP" in os.environ:
+        del os.environ["PYTHONSTARTUP"]
+    tempfile = sys.modules.get("tempfile")
+    if tempfile is not None:
+        # Forget the server's choice: re-read TMPDIR.
+        tempfile.tempdir = None  # type: ignore[attr-defined]
+    sys.argv = [filename]
+    sys.path[0] = workdir
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__builtins__=builtins, __file__=filename)
+    sys.modules["__main__"] = main
+    atexit._clear()
+    return main
+
+
+def _segment_boundary() -> None:
+    child_checks.collect_garbage()  # findings of the block before: its own
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.write(1, SEGMENT_MARK.encode())
+    os.write(2, SEGMENT_MARK.encode())
+
+
+def _run_segments(program: dict[str, Any], main: types.ModuleType,
+                  report: dict[str, Any]) -> None:
+    """Compile every segment (a syntax error anywhere: nothing runs, as in a file), run them
+    in order in one namespace. Exceptions propagate to the caller."""
+    filename = str(program["filename"])
+    segments = program["segments"]
+    source = "".join(_padded(seg) + "\n" for seg in segments)
+    # Every segment in the line cache, so tracebacks (and warnings) can show source lines.
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    report["compile_failed"] = True
+    compiled = []
+    for index, seg in enumerate(segments):
+        report["segment"] = index
+        compiled.append(compile(_padded(seg), filename, "exec", dont_inherit=True))
+    report["compile_failed"] = False
+    child_checks.start([bool(seg["errors_allowed"]) for seg in segments])
+    for index, (seg, obj) in enumerate(zip(segments, compiled, strict=True)):
+        if index:
+            _segment_boundary()
+        report["segment"] = index
+        child_checks.enter_segment(index, bool(seg["deprecations_allowed"]))
+        exec(obj, main.__dict__)
+
+
+def _report_exception(exc: BaseException, report: dict[str, Any]) -> int:
+    kind = type(exc)
+    report["exception"] = f"{kind.__module__}.{kind.__qualname__}"
+    # Drop the machinery's own frames: the traceback starts in the program.
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    if report.get("compile_failed"):
+        tb = None
+    traceback.print_exception(exc.with_traceback(tb))
+    return 130 if isinstance(exc, KeyboardInterrupt) else 1
+
+
+def _report_bytes(report: dict[str, Any]) -> bytes:
+    """The report as JSON; the usual one (nothing raised, nothing found) without the json
+    module, whose first use in a child copies pages that it would not copy otherwise."""
+    if (report.get("exception") is None and not report.get("findings")
+            and not report.get("compile_failed") and isinstance(report.get("segment"), int)):
+        return b'{"exception": null, "segment": %d}' % report["segment"]
+    return json.dumps(report).encode()
+
+
+def _finish(report: dict[str, Any], status_fd: int) -> None:
+    """What interpreter exit would do (non-daemon threads, atexit), then the report."""
+    threading = sys.modules.get("threading")
+    with contextlib.suppress(BaseException):
+        if threading is not None and threading.active_count() > 1:
+            threading._shutdown()  # wait for non-daemon threads, as interpreter exit does
+    with contextlib.suppress(BaseException):
+        atexit._run_exitfuncs()
+    child_checks.collect_garbage()
+    report["findings"] = child_checks.findings()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+    with contextlib.suppress(BaseException):
+        os.write(status_fd, _report_bytes(report))
+
+
+def run_in_child(program: dict[str, Any], workdir: str, status_fd: int = STATUS_FD
+                 ) -> NoReturn:
+    """Run the program in this (already isolated) process and exit; never returns."""
+    code = 1
+    report: dict[str, Any] = {"exception": None, "segment": 0}
+    try:
+        main = _fresh_main(str(program["filename"]), workdir)
+        try:
+            _run_segments(program, main, report)
+            code = 0
+        except SystemExit as exc:
+            code = _exit_code(exc)
+        except BaseException as exc:
+            code = _report_exception(exc, report)
+        _finish(report, status_fd)
+    finally:
+        os._exit(code & 0xFF if code >= 0 else 1)

@@ -1,0 +1,47 @@
+"""What both ends of the runner agree on: limits, markers, and the wire (one JSON object a
+line each way between a client and its fork server).
+
+Imported by the fork server and every program it forks, so it imports next to nothing: a
+smaller server forks faster (the kernel copies its page tables for every program).
+"""
+
+from __future__ import annotations
+
+import json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
+# Written by the child between two segments so one run can be split per segment afterwards.
+SEGMENT_MARK = "\x00\x1etwnotes-segment\x1e\x00\n"
+DEFAULT_OUTPUT_LIMIT = 1 << 20  # bytes of stdout + stderr kept; past it the program is killed
+TERM_GRACE_S = 0.5  # SIGTERM to SIGKILL
+KILL_WAIT_S = 2.0  # after SIGKILL, how long to wait for the processes to vanish
+STATUS_FD = 3  # in the child: where it reports how the program ended
+MARKER_ENV = "TWNOTES_SNIPPET"  # value: a fresh token per program, inherited by descendants
+
+
+class RunnerError(RuntimeError):
+    """The machinery itself failed (not the program)."""
+
+
+def send(pipe: BinaryIO, data: dict[str, Any]) -> None:
+    pipe.write(json.dumps(data).encode() + b"\n")
+    pipe.flush()
+
+
+def receive(pipe: BinaryIO) -> dict[str, Any]:
+    line = pipe.readline()
+    if not line:
+        raise RunnerError("fork server exited")
+    data: dict[str, Any] = json.loads(line)
+    return data
+
+
+def error_outcome(message: str) -> dict[str, Any]:
+    """The wire form of an Outcome for a program the machinery could not run."""
+    return {"status": "error", "returncode": None, "stdout": "", "stderr": "",
+            "segments_stdout": [], "exception": None, "interrupted": False,
+            "truncated": False, "leftover": False, "duration_s": 0.0, "pid": 0,
+            "message": message}

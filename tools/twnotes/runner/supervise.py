@@ -1,0 +1,250 @@
+"""Watching one program from start to end: its output through a bounded buffer, its wall
+clock, its SIGINT (`stop_after`), and the clean-up after it (group, leftovers, workdir).
+
+Works on the wire form of a program (the dict `Program.to_json()` gives) and returns the
+wire form of its Outcome, so that the fork server needs neither dataclasses nor the client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import stat
+import time
+
+from twnotes.runner import sweep
+from twnotes.runner.protocol import SEGMENT_MARK, error_outcome
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+READ_CHUNK = 1 << 16
+
+
+class Child:
+    """A started program: its pid (also its process group), the read ends of its pipes."""
+
+    __slots__ = ("err", "out", "pid", "reap_others", "reaper", "status", "token")
+
+    def __init__(self, pid: int, out: int, err: int, status: int,
+                 reaper: Callable[[], int | None], reap_others: bool, token: str) -> None:
+        self.pid = pid
+        self.out = out
+        self.err = err
+        self.status = status
+        self.reaper = reaper  # non-blocking: the exit code once the child has exited
+        self.reap_others = reap_others  # its descendants are our children (fork server)
+        self.token = token  # the MARKER_ENV value of this program and its descendants
+
+
+class Workdirs:
+    """Fresh private directories: each program's working directory, HOME and TMPDIR.
+
+    A directory the program left empty (and as it was made) is handed to the next program
+    instead of being removed: on a disk mounted with `discard`, rmdir took 2-3 ms, longer
+    than a small program's whole run. Anything else is removed at once.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.spare: str | None = None
+
+    def take(self) -> str:
+        if self.spare is not None:
+            path, self.spare = self.spare, None
+            return path
+        while True:
+            path = os.path.join(self.base, f"twnotes-snippet-{os.urandom(6).hex()}")
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:
+                continue
+            return path
+
+    def give_back(self, path: str) -> None:
+        with contextlib.suppress(OSError):
+            info = os.lstat(path)
+            if (self.spare is None and stat.S_ISDIR(info.st_mode)
+                    and stat.S_IMODE(info.st_mode) == 0o700 and info.st_uid == os.getuid()
+                    and not os.listdir(path)):
+                self.spare = path
+                return
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+
+    def close(self) -> None:
+        if self.spare is not None:
+            with contextlib.suppress(OSError):
+                os.rmdir(self.spare)
+            self.spare = None
+
+
+def _read_available(fd: int) -> bytes | None:
+    """One chunk, b"" if nothing right now, None at end of file."""
+    try:
+        data = os.read(fd, READ_CHUNK)
+    except BlockingIOError:
+        return b""
+    return data if data else None
+
+
+def _split(text: str, count: int) -> list[str]:
+    parts = text.split(SEGMENT_MARK)
+    return parts + [""] * (count - len(parts))
+
+
+class _Watch:
+    """One started program until it has ended and everything it left is gone."""
+
+    def __init__(self, program: dict[str, Any], child: Child, start: float) -> None:
+        self.program = program
+        self.child = child
+        self.start = start
+        self.buffers = {child.out: bytearray(), child.err: bytearray(),
+                        child.status: bytearray()}
+        self.total = 0
+        self.truncated = self.interrupted = False
+        self.status = "exited"
+        self.returncode: int | None = None
+        self.sel = selectors.DefaultSelector()
+        for fd in self.buffers:
+            os.set_blocking(fd, False)
+            self.sel.register(fd, selectors.EVENT_READ)
+        # A pidfd becomes readable when the child exits: no polling delay after the output.
+        self.pidfd = -1
+        if hasattr(os, "pidfd_open"):
+            with contextlib.suppress(OSError):
+                self.pidfd = os.pidfd_open(child.pid)
+                self.sel.register(self.pidfd, selectors.EVENT_READ)
+
+    def pump(self, fd: int) -> bool:
+        """Read what is there; False once the output limit is passed."""
+        buffer = self.buffers[fd]
+        while True:
+            data = _read_available(fd)
+            if data is None:
+                self.sel.unregister(fd)
+                return True
+            if not data:
+                return True
+            if fd != self.child.status:
+                room = int(self.program["output_limit"]) - self.total
+                self.total += len(data)
+                if len(data) > room:
+                    buffer += data[: max(room, 0)]
+                    self.truncated = True
+                    return False
+            buffer += data
+
+    def _turn(self, deadline: float, stop_at: float | None) -> bool:
+        """One wait for output, exit or a deadline; True when the program is over."""
+        self.returncode = self.child.reaper()
+        if self.returncode is not None:
+            return True
+        now = time.monotonic()
+        if now >= deadline:
+            self.status = "timed_out"
+            return True
+        if stop_at is not None and not self.interrupted and now >= stop_at:
+            self.interrupted = True
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.child.pid, signal.SIGINT)
+        wake = min(deadline, stop_at) if stop_at is not None and not self.interrupted \
+            else deadline
+        # Without a pidfd, poll the exit every 20 ms: a grandchild may hold the pipes open.
+        poll = 0.02 if self.pidfd < 0 else 1.0
+        for key, _ in self.sel.select(timeout=max(0.0, min(wake - now, poll))):
+            if key.fd != self.pidfd and not self.pump(int(key.fd)):
+                self.status = "output_limit"
+                return True
+        return False
+
+    def wait(self) -> None:
+        stop_after = self.program["stop_after"]
+        stop_at = None if stop_after is None else self.start + float(stop_after)
+        deadline = self.start + float(self.program["timeout"])
+        while not self._turn(deadline, stop_at):
+            pass
+        if self.pidfd >= 0:
+            self.sel.unregister(self.pidfd)
+        if self.status == "exited":  # what the program wrote just before it ended
+            for key in list(self.sel.get_map().values()):
+                if not self.pump(int(key.fd)):
+                    self.status = "output_limit"
+
+    def reap(self) -> None:
+        if self.returncode is None:
+            self.returncode = self.child.reaper()
+        if self.child.reap_others:
+            others = sweep.reap_group(self.child.pid)
+            if self.returncode is None and self.child.pid in others:
+                self.returncode = others[self.child.pid]
+
+    def _reap_all(self) -> None:
+        self.reap()
+        if self.child.reap_others and self.returncode is not None:
+            sweep.reap_any()  # the program's own exit code is safe: leftovers only
+
+    def clean_up(self) -> bool:
+        """End its group, then what left the group; True if nothing is left."""
+        gone = sweep.escalate(sweep.group_sender(self.child.pid), self.reap)
+        if self.returncode is None:
+            self.returncode = self.child.reaper()
+        gone = sweep.sweep(self.child.token, self.child.reap_others, self._reap_all) and gone
+        if self.status != "output_limit" and not self.truncated:
+            for key in list(self.sel.get_map().values()):
+                self.pump(int(key.fd))
+        return gone
+
+    def close(self) -> None:
+        self.sel.close()
+        for fd in [*self.buffers, self.pidfd] if self.pidfd >= 0 else self.buffers:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def outcome(self, gone: bool) -> dict[str, Any]:
+        count = len(self.program["segments"])
+        stdout = self.buffers[self.child.out].decode("utf-8", errors="replace")
+        stderr = self.buffers[self.child.err].decode("utf-8", errors="replace")
+        report: dict[str, Any] = {}
+        with contextlib.suppress(ValueError, AttributeError):
+            report = json.loads(bytes(self.buffers[self.child.status]) or b"{}")
+        parts, err_parts = _split(stdout, count), _split(stderr, count)
+        # Without a final report (killed, timed out) the marks tell which segment was running.
+        segment = report.get("segment", max(len(stdout.split(SEGMENT_MARK)) - 1, 0))
+        return {
+            "status": self.status, "returncode": self.returncode, "stdout": "".join(parts),
+            "stderr": "".join(err_parts), "segments_stdout": parts,
+            "exception": report.get("exception"), "interrupted": self.interrupted,
+            "truncated": self.truncated, "leftover": not gone,
+            "duration_s": round(time.monotonic() - self.start, 4), "pid": self.child.pid,
+            "message": "", "segments_stderr": err_parts, "segment": int(segment),
+            "findings": list(report.get("findings", ())),
+            "compile_failed": bool(report.get("compile_failed", False)),
+        }
+
+
+def supervise(program: dict[str, Any], spawn: Callable[[dict[str, Any], str], Child],
+              workdirs: Workdirs) -> dict[str, Any]:
+    """Spawn the program, watch it to the end, clean up after it; always an outcome."""
+    workdir = workdirs.take()
+    start = time.monotonic()
+    try:
+        child = spawn(program, workdir)
+    except OSError as exc:
+        workdirs.give_back(workdir)
+        return error_outcome(f"could not start: {exc}")
+    watch = _Watch(program, child, start)
+    try:
+        watch.wait()
+        gone = watch.clean_up()
+    finally:
+        watch.close()
+        workdirs.give_back(workdir)  # after the sweep: nothing of the program is left
+    return watch.outcome(gone)
