@@ -1,4 +1,4 @@
-// Site script: theme toggle, drawer, copy buttons on code blocks, and the table of contents
+// Site script: theme toggle, copy buttons on code blocks, and the table of contents
 // following the scroll. Loaded deferred on every page; it must stay a few KB.
 import * as params from "@params";
 
@@ -36,18 +36,6 @@ function setupThemeToggle() {
     sync();
   });
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => setTimeout(sync));
-}
-
-// Drawer (the sidebar on narrow screens, a <details> that works without JS): Escape closes
-// it and gives the focus back to its button.
-function setupDrawer() {
-  const drawer = document.querySelector("details.tw-sidebar");
-  if (!drawer) return;
-  document.addEventListener("keydown", (e) => {
-    if (e.key !== "Escape" || !drawer.open || !matchMedia("(max-width: 63.99rem)").matches) return;
-    drawer.open = false;
-    drawer.querySelector("summary").focus();
-  });
 }
 
 // Copy buttons copy the code only: never the result badge or the program output that the
@@ -130,6 +118,5 @@ function setupTocTracking() {
 }
 
 setupThemeToggle();
-setupDrawer();
 setupCopyButtons();
 setupTocTracking();
