@@ -39,6 +39,7 @@ class Sample:
     max_rss: int  # bytes, largest single process (wait4)
     tree_rss: int  # bytes, largest sampled sum over the live tree
     output: str  # stdout + stderr, for checks on what the command said
+    cpu: float = 0.0  # seconds of user + system time of the command and its waited children
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,12 +51,13 @@ class Timing:
     max_rss: int
     tree_rss: int
     walls: tuple[float, ...]
+    cpu: float = 0.0  # median user + system seconds: steadier than wall on a shared machine
 
     @classmethod
     def of(cls, samples: Sequence[Sample]) -> Timing:
         return cls(len(samples), statistics.median(s.wall for s in samples),
                    max(s.max_rss for s in samples), max(s.tree_rss for s in samples),
-                   tuple(s.wall for s in samples))
+                   tuple(s.wall for s in samples), statistics.median(s.cpu for s in samples))
 
 
 def _children(pid: int) -> list[int]:
@@ -124,7 +126,8 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
         tail = "\n".join(output.splitlines()[-15:])
         raise CommandFailed(f"{' '.join(argv)}: exit {code} (expected {list(ok)})\n{tail}")
     # Linux reports ru_maxrss in KiB.
-    return Sample(wall, usage.ru_maxrss * 1024, max(peak[0], usage.ru_maxrss * 1024), output)
+    return Sample(wall, usage.ru_maxrss * 1024, max(peak[0], usage.ru_maxrss * 1024), output,
+                  usage.ru_utime + usage.ru_stime)
 
 
 def repeat(times: int, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,

@@ -23,7 +23,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from bench import generate, measure, peers, report, snippets_bench, stages
+from bench import generate, layout_cost, measure, peers, report, snippets_bench, stages
 
 ROOT = generate.ROOT
 PACKAGES = ("twisted", "beautifulsoup4", "html5lib", "markdown-it-py", "bleach", "nh3",
@@ -32,6 +32,7 @@ SNIPPET_TARGET = 0.10
 PEER_TARGET = 1.5
 SANITIZE_TARGET = 1.0
 ENFORCE_TARGET = 0.25
+LAYOUT_TARGET = layout_cost.TARGET
 
 
 def versions() -> dict[str, str]:
@@ -158,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"sanitize --check / hugo, {label}, N = {size:,}", check / hugo,
                 f"<= {SANITIZE_TARGET}", check / hugo <= SANITIZE_TARGET,
                 f"{check:.2f} s against {hugo:.2f} s"))
+    for size in args.sizes:
+        ours, bare = timings[size]["hugo"], timings[size]["hugo_bare"]
+        ratios.append(report.Ratio(
+            f"hugo, our layouts / bare layouts, N = {size:,}", ours.wall / bare.wall,
+            f"<= {LAYOUT_TARGET}", ours.wall / bare.wall <= LAYOUT_TARGET,
+            f"{ours.wall:.2f} s against {bare.wall:.2f} s; CPU {ours.cpu:.1f} s against "
+            f"{bare.cpu:.1f} s ({ours.cpu / bare.cpu if bare.cpu else float('nan'):.2f})"))
     for size in args.sizes:
         enforce, hugo = timings[size]["enforce"].wall, timings[size]["hugo"].wall
         ratios.append(report.Ratio(

@@ -50,13 +50,15 @@ STAGES: Final = (
     Stage("cold", "snippet runs, cold", "twnotes snippets --no-cache --json … content"),
     Stage("warm", "snippet runs, warm cache", "twnotes snippets content"),
     Stage("hugo", "hugo build", "hugo --minify --gc"),
+    Stage("hugo_bare", "hugo build, bare layouts (bench/layout_cost.py)",
+          "hugo --minify --gc (baseof + single/list printing .Content only)"),
     Stage("enforce", "enforce (every note region cleaned again)", "twnotes enforce public"),
     Stage("pagefind", "search index", "python -m pagefind --site public"),
     Stage("audit", "audit", "twnotes audit public"),
 )
 
 
-def _no_warnings(sample: measure.Sample) -> None:
+def no_warnings(sample: measure.Sample) -> None:
     bad = [line for line in sample.output.splitlines() if "WARN" in line or "ERROR" in line]
     if bad:
         raise measure.CommandFailed("hugo printed:\n" + "\n".join(bad[:10]))
@@ -120,9 +122,26 @@ def run_site(work: Path, count: int, repeats: int, snippets: int,
         shutil.rmtree(site / "resources", ignore_errors=True)
 
     stage("hugo", [hugo_binary(), "--minify", "--gc", "--logLevel", "warn",
-                   "--destination", str(public)], before=fresh_build, check=_no_warnings)
+                   "--destination", str(public)], before=fresh_build, check=no_warnings)
     built = work / "public-built"
     shutil.copytree(public, built)
+    # The same pages with bare page templates: what the site's layouts cost (layout_cost.py).
+    from bench import layout_cost
+
+    bare = work / "site-bare"
+    shutil.copytree(site, bare, ignore=shutil.ignore_patterns("resources", "public"))
+    layout_cost.bare_layouts(bare)
+    bare_public = work / "public-bare"
+
+    def fresh_bare() -> None:
+        shutil.rmtree(bare_public, ignore_errors=True)
+        shutil.rmtree(bare / "resources", ignore_errors=True)
+
+    log(f"  N={count}: hugo_bare ×{repeats}")
+    results["hugo_bare"] = measure.repeat(
+        repeats, [hugo_binary(), "--minify", "--gc", "--logLevel", "warn", "--destination",
+                  str(bare_public)], cwd=bare, env=env, before=fresh_bare, check=no_warnings)
+    log(f"    median {results['hugo_bare'].wall:.2f} s")
 
     def fresh_copy() -> None:
         shutil.rmtree(public)

@@ -368,7 +368,8 @@ NOTE_HTML = re.compile(r"\.Content\b|\.TableOfContents\b|\.Summary\b|RenderStrin
                        r"|markdownify|\.Inner\b")
 # (file, line fragment): why that use needs no region.
 NOT_PRINTED = {
-    ("_partials/reading-time.html", ".Content | replaceRE"): "counts characters, prints a number",
+    ("_partials/reading-time.html", "range split .Content"): "counts characters, prints a number",
+    ("_partials/css.html", "$all.Content"): "the site's own stylesheet (a resource)",
     ("_partials/description.html", ".Summary | plainify"): "plain text, escaped by truncate",
     ("_shortcodes/supplement.html", ".Inner | strings.TrimSpace"): "rendered in a region below",
     ("_markup/render-codeblock.html", ".Inner"): "highlighted (escaped) code",

@@ -4,20 +4,34 @@ import * as params from "@params";
 
 const root = document.documentElement;
 
-// Theme: theme-init.html already chose it before the first paint; this only wires the
-// toggle and keeps its pressed state in step with the page (also on system changes).
+// Theme: theme-init.html already chose it before the first paint. The toggle cycles
+// follow the system -> the other theme -> the system's theme, chosen -> follow the system,
+// so the first click always changes the colours; the choice is saved (none: follow the
+// system) and the bootstrap's own function applies it.
 function setupThemeToggle() {
   const button = document.querySelector(".tw-theme-toggle");
-  if (!button) return;
-  const sync = () => button.setAttribute("aria-pressed", String(root.dataset.theme === "dark"));
+  if (!button || typeof root.twTheme !== "function") return;
+  const sync = () => {
+    const label = button.dataset["label" + root.dataset.themeChoice[0].toUpperCase() +
+      root.dataset.themeChoice.slice(1)];
+    button.setAttribute("aria-label", label);
+    button.title = label;
+  };
   sync();
   button.addEventListener("click", () => {
-    const theme = root.dataset.theme === "dark" ? "light" : "dark";
-    root.dataset.theme = theme;
+    const system = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+    const other = system === "dark" ? "light" : "dark";
+    const next = { system: other, [other]: system, [system]: "system" }[root.dataset.themeChoice];
     try {
-      localStorage.setItem("theme", theme);
+      if (next === "system") localStorage.removeItem("theme");
+      else localStorage.setItem("theme", next);
     } catch (e) {
       // Storage may be disabled (private mode): the choice then lasts for this page only.
+    }
+    root.twTheme();
+    if (root.dataset.themeChoice !== next) {
+      root.dataset.themeChoice = next;
+      root.dataset.theme = next === "system" ? system : next;
     }
     sync();
   });

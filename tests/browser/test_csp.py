@@ -116,7 +116,7 @@ def test_every_layout_feature_works_with_no_violation(served_site: ServedSite,
     # Table of contents following the scroll.
     page.evaluate("document.querySelector('.tw-content h2[id]:last-of-type')"
                   ".scrollIntoView({block: 'start'})")
-    page.wait_for_selector('aside.tw-toc a[aria-current="true"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector('.tw-toc a[aria-current="true"]', timeout=TIMEOUT_MS)
     seen += [f"{NOTE}: {v}" for v in page.evaluate("window.__violations")]
     # Search: Pagefind's UI script, its WebAssembly and its styles.
     visit(page, served_site, f"{SEARCH}?q=reactor")

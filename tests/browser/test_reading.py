@@ -34,16 +34,16 @@ def test_theme_toggle_flips_and_persists_across_reload(
     toggle = page.locator("button.tw-theme-toggle")
     assert toggle.count() == 1, "no button.tw-theme-toggle in the header (ui-contract)"
     assert page.evaluate(THEME) == "light"
-    assert toggle.get_attribute("aria-pressed") == "false"
+    assert toggle.get_attribute("aria-label") == "主题：跟随系统"
 
     toggle.click()
     assert page.evaluate(THEME) == "dark"
-    assert toggle.get_attribute("aria-pressed") == "true"
+    assert toggle.get_attribute("aria-label") == "主题：深色"
     assert page.evaluate(STORED) == "dark"
 
     page.reload(wait_until="networkidle")
     assert page.evaluate(THEME) == "dark", "dark choice lost on reload"
-    assert page.locator("button.tw-theme-toggle").get_attribute("aria-pressed") == "true"
+    assert page.locator("button.tw-theme-toggle").get_attribute("aria-label") == "主题：深色"
     dark_background = page.evaluate(BACKGROUND)
 
     page.locator("button.tw-theme-toggle").click()
@@ -103,13 +103,13 @@ def test_toc_marks_the_section_in_view(served_site: ServedSite, make_context: An
     context, _ = make_context(color_scheme="light", viewport={"width": 1280, "height": 800})
     page = context.new_page()
     visit(page, served_site, NOTE)
-    toc = page.locator("aside.tw-toc")
-    assert toc.count() == 1, "the note has no aside.tw-toc"
+    toc = page.locator(".tw-toc")
+    assert toc.count() == 1, "the note has no .tw-toc"
     # Headings listed in the TOC whose section is taller than half the viewport and which can be
     # scrolled to the top: there, whatever rule an implementation uses, that section is "in view".
     targets: list[str] = page.evaluate(
         """() => {
-            const inToc = new Set([...document.querySelectorAll('aside.tw-toc a[href]')]
+            const inToc = new Set([...document.querySelectorAll('.tw-toc a[href]')]
                 .map(a => decodeURIComponent(a.hash.slice(1))));
             const hs = [...document.querySelectorAll('.tw-content :is(h1,h2,h3,h4)[id]')]
                 .filter(h => inToc.has(h.id));
@@ -127,7 +127,7 @@ def test_toc_marks_the_section_in_view(served_site: ServedSite, make_context: An
         )
         page.wait_for_function(
             """id => {
-                const on = document.querySelectorAll('aside.tw-toc a[aria-current="true"]');
+                const on = document.querySelectorAll('.tw-toc a[aria-current="true"]');
                 return on.length === 1 && decodeURIComponent(on[0].hash.slice(1)) === id;
             }""",
             arg=target,
