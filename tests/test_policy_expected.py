@@ -74,11 +74,13 @@ def test_a_table_keeps_its_structure() -> None:
     ('<a href="https://x.org/" title="t" onclick="x()" style="color:red" class="c" '
      'target="_blank" rel="opener">l</a>',
      '<a href="https://x.org/" title="t" rel="noopener noreferrer">l</a>'),
-    ('<a href="//evil.example/">l</a>', '<a href="//evil.example/" rel="noopener noreferrer">l</a>'),
+    ('<a href="//evil.example/">l</a>',
+     '<a href="//evil.example/" rel="noopener noreferrer">l</a>'),
     # A zero-width space in front does not hide that the link leaves the site.
     ('<a href="\u200b//evil.example/">l</a>',
      '<a href="\u200b//evil.example/" rel="noopener noreferrer">l</a>'),
-    ('<a href="\\\\evil.example/">l</a>', '<a href="\\\\evil.example/" rel="noopener noreferrer">l</a>'),
+    ('<a href="\\\\evil.example/">l</a>',
+     '<a href="\\\\evil.example/" rel="noopener noreferrer">l</a>'),
     ('<a href="/local/" rel="opener">l</a>', '<a href="/local/">l</a>'),
     ('<a href="#part">l</a>', '<a href="#part">l</a>'),
     ('<a href="mailto:a@b.c">m</a>', '<a href="mailto:a@b.c">m</a>'),
