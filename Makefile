@@ -11,7 +11,7 @@ PAGEFIND := $(BIN)/python -m pagefind
 # builds without them instead of failing.
 export HUGO_ENABLEGITINFO := $(shell git rev-parse --is-inside-work-tree >/dev/null 2>&1 && echo true || echo false)
 
-.PHONY: venv node serve build test test-fast lint content-check audit pytest snippets example-output bench clean
+.PHONY: venv node serve build test test-fast lint content-check audit pytest snippets example-output bench mutation clean
 
 venv:
 	@if ! cmp -s requirements.txt $(VENV)/requirements.txt; then \
@@ -70,7 +70,7 @@ build: venv snippets
 	$(PAGEFIND) --quiet --site public
 
 lint: venv
-	$(BIN)/ruff check tools examples tests bench
+	$(BIN)/ruff check tools examples tests bench mutation
 	$(BIN)/mypy
 
 # Every Python block of the pages runs once here (unchanged ones come from the cache), and
@@ -135,6 +135,21 @@ bench: venv
 		cp requirements-bench-peer.txt .venv-peer/requirements.txt; \
 	fi
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Mutation testing (cosmic-ray, requirements-mutation.txt; not part of `make test`: it takes
+# many minutes and both cores). The mutants live in a copy of the tree (.cache/mutation), one
+# module at a time; mutation/modules.toml names the modules and the tests that judge each,
+# mutation/named.toml the mutants that must be killed. MUTATE picks modules, e.g.
+#   make mutation MUTATE="policy pages"      make mutation MUTATE=--named-only
+MUTATE ?=
+
+mutation: venv
+	@if ! cmp -s requirements-mutation.txt $(VENV)/requirements-mutation.txt; then \
+		echo "Installing requirements-mutation.txt into $(VENV)"; \
+		$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-mutation.txt && \
+		cp requirements-mutation.txt $(VENV)/requirements-mutation.txt; \
+	fi
+	nice $(BIN)/python -m mutation.run $(MUTATE)
 
 clean:
 	rm -rf public static/pagefind .cache/serve-site resources/_gen .pytest_cache .mypy_cache .ruff_cache .venv-peer
