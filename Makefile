@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 HUGO := $(BIN)/hugo
 PORT ?= 1313
 PAGEFIND := $(BIN)/python -m pagefind
+# Python may cache compiled modules (__pycache__, gitignored): with PYTHONDONTWRITEBYTECODE
+# set, every `python -m twnotes` the tests start compiles the package again, and pytest
+# rewrites every test module (and its plugins' modules) on every run.
+unexport PYTHONDONTWRITEBYTECODE
 # config.toml takes last-modified dates from git; a source tree outside git (a tarball)
 # builds without them instead of failing.
 export HUGO_ENABLEGITINFO := $(shell git rev-parse --is-inside-work-tree >/dev/null 2>&1 && echo true || echo false)

@@ -212,3 +212,30 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+# Modules slow by nature (a browser, a crawl, 1,500 documents built, the Nu checker, real
+# servers and example programs, make serve): `make test-fast` (-m "not slow") leaves them
+# out. A slow test elsewhere carries @pytest.mark.slow itself.
+SLOW_MODULES = frozenset({
+    "test_goldmark_parity.py", "test_html_validity.py", "test_links.py", "test_search.py",
+    "test_watch.py", "test_examples_programs.py", "test_examples_output.py",
+    "test_examples_protocols.py", "test_sanitize_browser.py", "test_sanitize_site.py",
+    "test_sanitize_properties.py",
+})
+# Modules whose module-scoped fixture builds a site: with `--dist loadgroup` all their tests
+# go to one xdist worker, so the fixture is built once, not once per worker.
+ONE_WORKER_MODULES = frozenset({
+    "test_enforce.py", "test_goldmark_parity.py", "test_links.py", "test_reading.py",
+    "test_sanitize_site.py", "test_search.py",
+})
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = item.path.name
+        if name in SLOW_MODULES or "browser" in item.path.parts:
+            item.add_marker(pytest.mark.slow)
+        if name in ONE_WORKER_MODULES and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(name.removesuffix(".py")))
