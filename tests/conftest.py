@@ -221,7 +221,7 @@ SLOW_MODULES = frozenset({
     "test_goldmark_parity.py", "test_html_validity.py", "test_links.py", "test_search.py",
     "test_watch.py", "test_examples_programs.py", "test_examples_output.py",
     "test_examples_protocols.py", "test_sanitize_browser.py", "test_sanitize_site.py",
-    "test_sanitize_properties.py",
+    "test_sanitize_properties.py", "test_snippets_site.py", "test_bench_generate.py",
 })
 # Modules whose module-scoped fixture builds a site: with `--dist loadgroup` all their tests
 # go to one xdist worker, so the fixture is built once, not once per worker.
