@@ -20,6 +20,7 @@ prints killed/total per module and exits 1 if a named mutant survives.
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import os
 import shutil
@@ -36,7 +37,9 @@ PACKAGE = Path("tools") / "twnotes"
 BIN = Path(sys.executable).parent
 # Seconds one mutant's tests may take before cosmic-ray counts it as killed (a hang).
 TIMEOUT = 120.0
-PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
+# -x: the first failure kills the mutant; the tests marked slow (large inputs, property
+# searches) would cost every mutant seconds for what the fast ones already see.
+PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-m", "not slow"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +166,41 @@ def keep_a_sample(session: Path, stride: int) -> None:
                                                        output="not in the sample"))
 
 
+def _annotation_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) of every type annotation: with `from __future__ import annotations`
+    they are never evaluated, so a mutant inside one (`str | None` -> `str - None`) is
+    equivalent to the original and no test could kill it."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    spans = []
+    for node in ast.walk(tree):
+        found: list[ast.expr | None] = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(node.returns)
+        elif isinstance(node, ast.arg | ast.AnnAssign):
+            found.append(node.annotation)
+        for ann in filter(None, found):
+            spans.append(((ann.lineno, ann.col_offset),
+                          (ann.end_lineno or ann.lineno, ann.end_col_offset or 0)))
+    return spans
+
+
+def skip_annotations(session: Path) -> None:
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    spans: dict[Path, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            mutation = item.mutations[0]
+            path = TREE / mutation.module_path
+            if path not in spans:
+                spans[path] = _annotation_spans(path)
+            at = tuple(mutation.start_pos)
+            if any(start <= at < end for start, end in spans[path]):
+                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
+                                                       output="in a type annotation"))
+
+
 def counts(session: Path) -> tuple[int, int, int]:
     """(killed, survived, incompetent) over the mutants that ran."""
     from cosmic_ray.work_db import WorkDB, use_db
@@ -190,6 +228,7 @@ def run_cosmic_ray(module: Module) -> tuple[int, int, int]:
     cosmic = str(BIN / "cosmic-ray")
     subprocess.run([cosmic, "init", str(config), str(session)], cwd=TREE, env=environment(),
                    check=True)
+    skip_annotations(session)
     if module.sample > 1:
         keep_a_sample(session, module.sample)
     subprocess.run([cosmic, "exec", str(config), str(session)], cwd=TREE, env=environment(),
