@@ -23,6 +23,7 @@ import argparse
 import ast
 import dataclasses
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -100,10 +101,12 @@ def locate(file: str, old: str) -> Path:
 
 
 def baseline(tests: tuple[str, ...]) -> None:
-    """The tests pass on the unmutated copy, or no kill would mean anything."""
-    proc = subprocess.run(pytest_command(tests), cwd=TREE, env=environment(),
+    """The tests pass on the unmutated copy (and there are tests: pytest exits 5 when it
+    collects none, which a mutation run would count as a kill), or no kill means anything."""
+    command = shlex.split(shlex.join(pytest_command(tests)))  # as cosmic-ray will run it
+    proc = subprocess.run(command, cwd=TREE, env=environment(),
                           capture_output=True, text=True, timeout=600, check=False)
-    if proc.returncode != 0:
+    if proc.returncode != 0 or " passed" not in proc.stdout:
         raise SystemExit(f"the tests fail without any mutant:\n{proc.stdout[-3000:]}")
 
 
@@ -137,7 +140,9 @@ def run_named() -> bool:
 
 def config_for(module: Module) -> Path:
     config = WORK / f"{module.name}.toml"
-    command = " ".join(pytest_command(module.tests))
+    # cosmic-ray splits the command as a shell would: quoted, `-m "not slow"` stays one
+    # argument (unquoted, pytest collected nothing, and "no tests ran" counted as a kill).
+    command = shlex.join(pytest_command(module.tests))
     config.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{module.path}"\n'
