@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import json
 import os
 import shlex
 import shutil
@@ -145,10 +146,10 @@ def config_for(module: Module) -> Path:
     command = shlex.join(pytest_command(module.tests))
     config.write_text(
         "[cosmic-ray]\n"
-        f'module-path = "{module.path}"\n'
+        f"module-path = {json.dumps(module.path)}\n"  # a JSON string is a TOML basic string
         f"timeout = {TIMEOUT}\n"
         "excluded-modules = []\n"
-        f"test-command = '{command}'\n\n"
+        f"test-command = {json.dumps(command)}\n\n"
         '[cosmic-ray.distributor]\nname = "local"\n', encoding="utf-8")
     return config
 
