@@ -184,3 +184,23 @@ def test_what_rendered_markdown_may_carry(tag: str, attrs: list[tuple[str, str]]
     # Raw HTML in a note never keeps classes, roles or styles, and every id is prefixed.
     raw = policy.clean_attrs(tag, attrs)
     assert all(key == "id" and value.startswith("user-content-") for key, value in raw)
+
+
+def test_an_element_off_the_list_may_keep_only_the_global_attributes() -> None:
+    assert policy.allowed_attrs("x-widget") == frozenset({"id", "title", "lang", "dir"})
+    assert policy.allowed_attrs("a") == frozenset(
+        {"id", "title", "lang", "dir", "href", "name", "hreflang", "rel"})
+
+
+@pytest.mark.parametrize("key", ["data-x", "width", "align-x", "bgcolor"])
+def test_only_style_carries_a_cells_alignment(key: str) -> None:
+    assert policy.clean_attrs("td", [(key, "text-align: left")], rendered=True) == []
+
+
+@pytest.mark.parametrize(("url", "image", "safe"), [
+    ("1bad:x", False, False), ("1bad:x", True, False), ("https://x.org/", True, True),
+    ("mailto:a@b.c", True, False), ("mailto:a@b.c", False, True), ("/p", True, True),
+    ("", False, True), ("data:image/png;base64,AA", True, False),
+])
+def test_which_urls_are_safe(url: str, image: bool, safe: bool) -> None:
+    assert policy.is_safe_url(url, image=image) is safe
