@@ -129,6 +129,59 @@ def test_parallel_map_keeps_the_order() -> None:
     assert list(pages.parallel_map(str, items, jobs=1)) == [str(i) for i in items]
 
 
+@pytest.mark.parametrize(("raw", "line", "reason"), [
+    (b"a\nb\n\xff", 3, "invalid UTF-8 at byte 4"),
+    (b"\xfe", 1, "invalid UTF-8 at byte 0"),
+    (b"a\nb\x00", 2, "NUL byte in text"),
+    (b"\x00", 1, "NUL byte in text"),
+])
+def test_undecodable_bytes_name_their_line(raw: bytes, line: int, reason: str) -> None:
+    with pytest.raises(pages.PageError) as error:
+        pages.decode(Path("p.md"), raw)
+    assert (error.value.line, error.value.reason) == (line, reason)
+
+
+def test_one_refusal_is_raised_as_itself_several_together() -> None:
+    one = pages.PageError("p.md", 3, "x")
+    with pytest.raises(pages.PageError) as error:
+        pages.raise_all([one])
+    assert error.value is one
+    with pytest.raises(pages.PageErrors) as errors:
+        pages.raise_all([pages.PageError("p.md", 9, "b"), one])
+    assert [e.line for e in errors.value.errors] == [3, 9]
+    pages.raise_all([])  # nothing to raise
+
+
+def test_too_deep_is_the_first_token_at_the_nesting_limit() -> None:
+    from markdown_it.token import Token
+
+    def at(level: int) -> Token:
+        token = Token("paragraph_open", "p", 1)
+        token.level = level
+        return token
+
+    limit = pages.MAX_NESTING
+    shallow, edge, deeper = at(limit - 2), at(limit - 1), at(limit)
+    assert pages.too_deep([shallow]) is None
+    assert pages.too_deep([shallow, edge, deeper]) is edge
+    assert pages.too_deep([deeper, edge]) is deeper
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_parallel_map_uses_workers_only_for_many_items_or_when_asked() -> None:
+    me = os.getpid()
+    few = list(range(pages.PARALLEL_THRESHOLD - 1))
+    assert set(pages.parallel_map(_pid, few)) == {me}  # jobs=0: this process below the bar
+    assert set(pages.parallel_map(_pid, few, jobs=1)) == {me}
+    assert me not in set(pages.parallel_map(_pid, few, jobs=2))
+    if (os.cpu_count() or 1) > 1:
+        many = list(range(pages.PARALLEL_THRESHOLD))
+        assert me not in set(pages.parallel_map(_pid, many))
+
+
 # ------------------------------------------------------------------------- fence options
 
 
