@@ -7,11 +7,15 @@ BIN := $(VENV)/bin
 HUGO := $(BIN)/hugo
 PORT ?= 1313
 PAGEFIND := $(BIN)/python -m pagefind
+# Python may cache compiled modules (__pycache__, gitignored): with PYTHONDONTWRITEBYTECODE
+# set, every `python -m twnotes` the tests start compiles the package again, and pytest
+# rewrites every test module (and its plugins' modules) on every run.
+unexport PYTHONDONTWRITEBYTECODE
 # config.toml takes last-modified dates from git; a source tree outside git (a tarball)
 # builds without them instead of failing.
 export HUGO_ENABLEGITINFO := $(shell git rev-parse --is-inside-work-tree >/dev/null 2>&1 && echo true || echo false)
 
-.PHONY: venv node serve build test lint content-check audit pytest snippets example-output bench clean
+.PHONY: venv node serve build test test-fast lint content-check audit pytest snippets example-output bench mutation clean
 
 venv:
 	@if ! cmp -s requirements.txt $(VENV)/requirements.txt; then \
@@ -55,16 +59,22 @@ BASEURL ?=
 # build alone (a note cannot know it); `twnotes enforce` cleans each region again with the
 # sanitiser's policy and removes the delimiters. A region it has to change fails the build
 # (exit 1: the source sanitiser missed something), and so does a bad delimiter (exit 2).
+# What the build printed is kept in $(RECORD) (hugo.log, token, enforce.log) as well as
+# shown, so that `make test` can hand this very build to the tests (tests/conftest.py).
+RECORD := .cache/build
+
 build: venv snippets
-	rm -rf public
-	token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))') && \
-	HUGO_TW_REGION_TOKEN=$$token $(HUGO) --minify --gc --logLevel warn $(if $(BASEURL),--baseURL "$(BASEURL)") && \
-	HUGO_TW_REGION_TOKEN=$$token $(BIN)/twnotes enforce public
+	rm -rf public $(RECORD) && mkdir -p $(RECORD)
+	@$(BIN)/python -c 'import secrets; print(secrets.token_hex(16))' > $(RECORD)/token
+	HUGO_TW_REGION_TOKEN=$$(cat $(RECORD)/token) $(HUGO) --minify --gc --logLevel warn $(if $(BASEURL),--baseURL "$(BASEURL)") \
+		> $(RECORD)/hugo.log 2>&1; status=$$?; cat $(RECORD)/hugo.log; exit $$status
+	HUGO_TW_REGION_TOKEN=$$(cat $(RECORD)/token) $(BIN)/twnotes enforce public \
+		> $(RECORD)/enforce.log 2>&1; status=$$?; cat $(RECORD)/enforce.log; exit $$status
 	rm -rf public/pagefind
 	$(PAGEFIND) --quiet --site public
 
 lint: venv
-	$(BIN)/ruff check tools examples tests bench
+	$(BIN)/ruff check tools examples tests bench mutation
 	$(BIN)/mypy
 
 # Every Python block of the pages runs once here (unchanged ones come from the cache), and
@@ -75,8 +85,17 @@ snippets: venv
 	mkdir -p data/generated
 	$(BIN)/twnotes snippets --json data/generated/snippets.json content
 
+# pytest-xdist: PYTEST_WORKERS processes (auto: one per core); --dist loadgroup keeps the
+# tests of one xdist_group (a module whose fixture builds a site) on one worker.
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
+
 pytest: venv node
-	$(BIN)/pytest tests
+	$(BIN)/pytest $(XDIST) tests
+
+# The dev loop: everything but the tests marked slow (pytest.mark.slow), no `make build`.
+test-fast: venv node
+	$(BIN)/pytest $(XDIST) -q -m "not slow" tests
 
 # Record again the real output that the example pages show (examples/output/*.txt), after
 # changing an example; `make test` compares fresh runs with these records.
@@ -92,7 +111,13 @@ content-check: venv
 audit: build
 	$(BIN)/twnotes audit public
 
-test: lint content-check snippets pytest audit
+# One build for everything: `make build` (which runs the snippets first) makes public/, the
+# tests judge that build (TWNOTES_BUILT_SITE) instead of building their own, and the audit
+# reads it too. Without BASEURL only: the tests expect the configured address.
+test: lint content-check build node
+	$(if $(BASEURL),,TWNOTES_BUILT_SITE=$(CURDIR)/public TWNOTES_BUILD_RECORD=$(CURDIR)/$(RECORD)) \
+		$(BIN)/pytest $(XDIST) tests
+	$(BIN)/twnotes audit public
 
 # Benchmark-only tools (bleach, nh3, pyinstrument) go into the same .venv; the copy
 # .venv/requirements-bench.txt is their stamp, as .venv/requirements.txt is for `venv`.
@@ -117,6 +142,21 @@ bench: venv
 	@# on every run where PYTHONDONTWRITEBYTECODE is set (the peer's were compiled by pip).
 	$(BIN)/python -m compileall -q tools
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Mutation testing (cosmic-ray, requirements-mutation.txt; not part of `make test`: it takes
+# many minutes and both cores). The mutants live in a copy of the tree (.cache/mutation), one
+# module at a time; mutation/modules.toml names the modules and the tests that judge each,
+# mutation/named.toml the mutants that must be killed. MUTATE picks modules, e.g.
+#   make mutation MUTATE="policy pages"      make mutation MUTATE=--named-only
+MUTATE ?=
+
+mutation: venv
+	@if ! cmp -s requirements-mutation.txt $(VENV)/requirements-mutation.txt; then \
+		echo "Installing requirements-mutation.txt into $(VENV)"; \
+		$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-mutation.txt && \
+		cp requirements-mutation.txt $(VENV)/requirements-mutation.txt; \
+	fi
+	nice $(BIN)/python -m mutation.run $(MUTATE)
 
 clean:
 	rm -rf public static/pagefind .cache/serve-site resources/_gen .pytest_cache .mypy_cache .ruff_cache .venv-peer

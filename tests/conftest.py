@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
+import json
 import os
 import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +121,67 @@ def snippet_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+# `make test` builds the site once (`make build`: snippets, Hugo, enforce, Pagefind) and
+# names that build here, so the tests judge the very site that ships instead of building it
+# again: TWNOTES_BUILT_SITE is its public/ folder, TWNOTES_BUILD_RECORD the folder where the
+# Makefile kept Hugo's log (hugo.log), the region token (token) and enforce's output
+# (enforce.log; make build stops unless enforce exits 0).
+BUILT_SITE_ENV = "TWNOTES_BUILT_SITE"
+BUILD_RECORD_ENV = "TWNOTES_BUILD_RECORD"
+# How long a worker waits for another one's shared build (seconds).
+SHARED_BUILD_WAIT = 600
+
+
+def site_made_by_make(public: Path, record: Path) -> BuiltSite:
+    """The site `make build` left in public/, with what it printed (see BUILT_SITE_ENV)."""
+    if not (public / "index.html").is_file():
+        raise RuntimeError(f"{BUILT_SITE_ENV}={public} has no index.html: run `make build`")
+
+    def text(name: str) -> str:
+        return (record / name).read_text(encoding="utf-8")
+
+    return BuiltSite(public, text("hugo.log"), text("token").strip(), 0, text("enforce.log"))
+
+
+def shared_across_workers(factory: pytest.TempPathFactory, name: str,
+                          make: Callable[[Path], BuiltSite]) -> BuiltSite:
+    """Make a site once per test run, however many pytest-xdist workers ask for it.
+
+    The first worker to take the lock builds into a folder every worker can see (the parent
+    of the workers' own temp folders) and writes down what it got; the others wait for the
+    lock, then read that record. Without xdist it is a plain build into the session's temp.
+    """
+    base = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    root, record = base / f"shared-{name}", base / f"shared-{name}.json"
+    with open(base / f"shared-{name}.lock", "w") as lock:
+        deadline = time.monotonic() + SHARED_BUILD_WAIT
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"waited {SHARED_BUILD_WAIT} s for another worker's {name} build")
+                time.sleep(0.2)
+        if record.is_file():
+            fields = json.loads(record.read_text(encoding="utf-8"))
+            return BuiltSite(**{**fields, "public": Path(fields["public"])})
+        site = make(root)
+        fields = {**dataclasses.asdict(site), "public": str(site.public)}
+        record.write_text(json.dumps(fields), encoding="utf-8")
+        return site
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
-    return build_site(tmp_path_factory.mktemp("site") / "public", enforce=True)
+    """The real site as `make build` makes it (enforced): make's own build under `make test`,
+    else one build shared by every xdist worker."""
+    if made := os.environ.get(BUILT_SITE_ENV):
+        return site_made_by_make(Path(made), Path(os.environ.get(BUILD_RECORD_ENV, ".")))
+    return shared_across_workers(tmp_path_factory, "site",
+                                 lambda root: build_site(root / "public", enforce=True))
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -151,3 +212,30 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+# Modules slow by nature (a browser, a crawl, 1,500 documents built, the Nu checker, real
+# servers and example programs, make serve): `make test-fast` (-m "not slow") leaves them
+# out. A slow test elsewhere carries @pytest.mark.slow itself.
+SLOW_MODULES = frozenset({
+    "test_goldmark_parity.py", "test_html_validity.py", "test_links.py", "test_search.py",
+    "test_watch.py", "test_examples_programs.py", "test_examples_output.py",
+    "test_examples_protocols.py", "test_sanitize_browser.py", "test_sanitize_site.py",
+    "test_sanitize_properties.py", "test_snippets_site.py", "test_bench_generate.py",
+})
+# Modules whose module-scoped fixture builds a site: with `--dist loadgroup` all their tests
+# go to one xdist worker, so the fixture is built once, not once per worker.
+ONE_WORKER_MODULES = frozenset({
+    "test_enforce.py", "test_goldmark_parity.py", "test_links.py", "test_reading.py",
+    "test_sanitize_site.py", "test_search.py",
+})
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = item.path.name
+        if name in SLOW_MODULES or "browser" in item.path.parts:
+            item.add_marker(pytest.mark.slow)
+        if name in ONE_WORKER_MODULES and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(name.removesuffix(".py")))

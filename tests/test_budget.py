@@ -8,6 +8,7 @@ the gzip figure is printed for the report).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import re
 from pathlib import Path
@@ -38,8 +39,13 @@ class Resource:
     body: bytes
 
 
-def loaded_urls(html: str) -> list[tuple[str, str]]:
-    """(tag, url) of every resource the page makes the browser fetch when it loads."""
+@functools.lru_cache(maxsize=256)
+def loaded_urls(html: str) -> tuple[tuple[str, str], ...]:
+    """(tag, url) of every resource the page makes the browser fetch when it loads.
+
+    Cached: several tests walk every page of the same build, and parsing each page with
+    html5lib is what they spend their time on.
+    """
     soup = BeautifulSoup(html, "html5lib")
     urls = []
     for tag, attr in LOADING.items():
@@ -47,7 +53,7 @@ def loaded_urls(html: str) -> list[tuple[str, str]]:
     for link in soup.find_all("link", href=True):
         if LOADING_LINK_RELS & set(link.get("rel") or []):
             urls.append(("link", str(link["href"])))
-    return urls
+    return tuple(urls)
 
 
 def is_on_site(url: str) -> bool:

@@ -62,6 +62,7 @@ def test_there_are_workflows_to_check() -> None:
     assert {"test.yml", "deploy.yml"} <= names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
 def test_workflow_matches_github_schema(workflow: Path) -> None:
     proc = run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",

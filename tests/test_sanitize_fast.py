@@ -166,6 +166,7 @@ CLEAN_LOOKING = st.one_of(
               st.integers(0, 500), st.integers(0, 20)))
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None)
 @given(CLEAN_LOOKING, st.booleans())
 def test_generated_clean_looking_fragments(fragment: str, inline: bool) -> None:
@@ -173,6 +174,7 @@ def test_generated_clean_looking_fragments(fragment: str, inline: bool) -> None:
     assert_shortcut_is_exact(full_path(fragment, inline), inline)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(FRAGMENTS, st.booleans())
 def test_generated_messy_fragments(fragment: str, inline: bool) -> None:
@@ -222,6 +224,7 @@ def assert_linked(nodes: list[PageElement]) -> None:
     assert [id(n) for n in root.descendants] == [id(n) for n in order[1:]]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(FRAGMENTS | CLEAN_LOOKING, st.booleans())
 def test_the_reused_parser_builds_what_a_new_soup_builds(fragment: str, inline: bool) -> None:

@@ -49,6 +49,7 @@ def command_shard(site: Path, shard: str) -> set[str]:
     return {line.split("\t")[0] for line in out.splitlines()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count", [2, 3])
 def test_pytest_shards_match_the_command_and_cover_every_snippet_once(
     site: Path, count: int

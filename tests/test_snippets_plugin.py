@@ -62,6 +62,7 @@ def test_pass_fail_and_skip_are_reported_like_tests(project: pytest.Pytester) ->
     ])
 
 
+@pytest.mark.slow
 def test_xdist_and_junit_xml_work(project: pytest.Pytester) -> None:
     result = project.runpytest_subprocess("-n", "2", "--junitxml=report.xml")
     result.assert_outcomes(passed=1, failed=1, skipped=1)

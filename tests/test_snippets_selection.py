@@ -132,6 +132,7 @@ def test_a_syntax_error_in_a_later_block_means_no_block_ran() -> None:
         ("skipped", "not run: the pro"), ("failed", "raised SyntaxErr")]
 
 
+@pytest.mark.slow
 def test_pytest_counts_what_the_command_counts() -> None:
     page(CHAIN + "\n```python\nprint('alone')\n```\n", "content/p.md")
     Path("pytest.ini").write_text("[pytest]\n", encoding="utf-8")

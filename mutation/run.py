@@ -1,0 +1,278 @@
+"""`make mutation`: mutation testing of twnotes with cosmic-ray, on a copy of the tree.
+
+cosmic-ray changes the source files in place, one mutant at a time, and the tests start
+`python -m twnotes` in subprocesses too; so the mutants are made in a copy of the tracked
+files (.cache/mutation/tree), imported from there through PYTHONPATH (ahead of the editable
+install), and the working tree, other checkouts sharing the venv and a running `make test`
+never see a mutant.
+
+Two parts, one module at a time (the machine is shared):
+- named: the mutants listed in mutation/named.toml (survivors of an earlier run) must
+  each make their tests fail;
+- cosmic-ray: every operator mutant of each module of mutation/modules.toml (or one in
+  `sample`, a fixed stride), judged by that module's test files only.
+
+    python -m mutation.run [--named-only] [MODULE ...]
+
+prints killed/total per module and exits 1 if a named mutant survives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".cache" / "mutation"
+TREE = WORK / "tree"
+PACKAGE = Path("tools") / "twnotes"
+BIN = Path(sys.executable).parent
+# Seconds one mutant's tests may take before cosmic-ray counts it as killed (a hang).
+TIMEOUT = 120.0
+# -x: the first failure kills the mutant; the tests marked slow (large inputs, property
+# searches) would cost every mutant seconds for what the fast ones already see.
+PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-m", "not slow"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Module:
+    name: str
+    path: str
+    tests: tuple[str, ...]
+    sample: int
+
+
+def load_modules() -> dict[str, Module]:
+    table = tomllib.loads((ROOT / "mutation" / "modules.toml").read_text(encoding="utf-8"))
+    return {name: Module(name, spec["path"], tuple(spec["tests"]), int(spec.get("sample", 1)))
+            for name, spec in table["modules"].items()}
+
+
+def copy_tree() -> None:
+    """The tracked files as they are in the working tree (uncommitted edits included)."""
+    if TREE.exists():
+        shutil.rmtree(TREE)
+    TREE.mkdir(parents=True)
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True,
+                            check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        source = ROOT / rel
+        if source.is_file():
+            (TREE / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, TREE / rel)
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(TREE / "tools")
+    env["TWNOTES_CACHE_DIR"] = str(WORK / "snippet-cache")
+    env.pop("TWNOTES_BUILT_SITE", None)
+    return env
+
+
+def pytest_command(tests: tuple[str, ...]) -> list[str]:
+    return [str(BIN / "python"), "-m", "pytest", *PYTEST, *tests]
+
+
+# ----------------------------------------------------------------------------- named mutants
+
+
+def locate(file: str, old: str) -> Path:
+    """The one file of the package holding `old`: `file` first, else anywhere (after a split
+    moved the code, e.g. snippets.py into snippets/)."""
+    first = TREE / PACKAGE / file
+    if first.is_file() and first.read_text(encoding="utf-8").count(old) == 1:
+        return first
+    found = [p for p in sorted((TREE / PACKAGE).rglob("*.py"))
+             if p.read_text(encoding="utf-8").count(old) == 1]
+    if len(found) != 1:
+        raise SystemExit(f"mutation/named.toml: {old!r} is in {len(found)} files of "
+                         f"{PACKAGE} (want exactly one): update the entry")
+    return found[0]
+
+
+def baseline(tests: tuple[str, ...]) -> None:
+    """The tests pass on the unmutated copy (and there are tests: pytest exits 5 when it
+    collects none, which a mutation run would count as a kill), or no kill means anything."""
+    command = shlex.split(shlex.join(pytest_command(tests)))  # as cosmic-ray will run it
+    proc = subprocess.run(command, cwd=TREE, env=environment(),
+                          capture_output=True, text=True, timeout=600, check=False)
+    if proc.returncode != 0 or " passed" not in proc.stdout:
+        raise SystemExit(f"the tests fail without any mutant:\n{proc.stdout[-3000:]}")
+
+
+def run_named() -> bool:
+    mutants = tomllib.loads((ROOT / "mutation" / "named.toml").read_text(encoding="utf-8"))
+    baseline(tuple(sorted({test for mutant in mutants["mutant"] for test in mutant["tests"]})))
+    survived = []
+    for mutant in mutants["mutant"]:
+        path = locate(mutant["file"], mutant["old"])
+        original = path.read_text(encoding="utf-8")
+        path.write_text(original.replace(mutant["old"], mutant["new"]), encoding="utf-8")
+        try:
+            proc = subprocess.run(pytest_command(tuple(mutant["tests"])), cwd=TREE,
+                                  env=environment(), capture_output=True, text=True,
+                                  timeout=TIMEOUT, check=False)
+            killed = proc.returncode != 0
+        except subprocess.TimeoutExpired:
+            killed = True
+        finally:
+            path.write_text(original, encoding="utf-8")
+        print(f"  {'killed  ' if killed else 'SURVIVED'} {mutant['what']} "
+              f"({path.relative_to(TREE / PACKAGE)})", flush=True)
+        if not killed:
+            survived.append(mutant["what"])
+    print(f"named: {len(mutants['mutant']) - len(survived)}/{len(mutants['mutant'])} killed")
+    return not survived
+
+
+# ------------------------------------------------------------------------------- cosmic-ray
+
+
+def config_for(module: Module) -> Path:
+    config = WORK / f"{module.name}.toml"
+    # cosmic-ray splits the command as a shell would: quoted, `-m "not slow"` stays one
+    # argument (unquoted, pytest collected nothing, and "no tests ran" counted as a kill).
+    command = shlex.join(pytest_command(module.tests))
+    config.write_text(
+        "[cosmic-ray]\n"
+        f"module-path = {json.dumps(module.path)}\n"  # a JSON string is a TOML basic string
+        f"timeout = {TIMEOUT}\n"
+        "excluded-modules = []\n"
+        f"test-command = {json.dumps(command)}\n\n"
+        '[cosmic-ray.distributor]\nname = "local"\n', encoding="utf-8")
+    return config
+
+
+def keep_a_sample(session: Path, stride: int) -> None:
+    """Mark all but every `stride`-th pending mutant skipped (the same ones every run)."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        items = sorted(db.pending_work_items, key=lambda item: item.job_id)
+        # job ids are random; order by place in the source instead, then take the stride.
+        items.sort(key=lambda item: (str(item.mutations[0].module_path),
+                                     tuple(item.mutations[0].start_pos),
+                                     item.mutations[0].operator_name,
+                                     item.mutations[0].occurrence))
+        for index, item in enumerate(items):
+            if index % stride:
+                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
+                                                       output="not in the sample"))
+
+
+def _annotation_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) of every type annotation: with `from __future__ import annotations`
+    they are never evaluated, so a mutant inside one (`str | None` -> `str - None`) is
+    equivalent to the original and no test could kill it."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    spans = []
+    for node in ast.walk(tree):
+        found: list[ast.expr | None] = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(node.returns)
+        elif isinstance(node, ast.arg | ast.AnnAssign):
+            found.append(node.annotation)
+        for ann in filter(None, found):
+            spans.append(((ann.lineno, ann.col_offset),
+                          (ann.end_lineno or ann.lineno, ann.end_col_offset or 0)))
+    return spans
+
+
+def skip_annotations(session: Path) -> None:
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    spans: dict[Path, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            mutation = item.mutations[0]
+            path = TREE / mutation.module_path
+            if path not in spans:
+                spans[path] = _annotation_spans(path)
+            at = tuple(mutation.start_pos)
+            if any(start <= at < end for start, end in spans[path]):
+                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
+                                                       output="in a type annotation"))
+
+
+def counts(session: Path) -> tuple[int, int, int]:
+    """(killed, survived, incompetent) over the mutants that ran."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+    killed = survived = other = 0
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for _, result in db.completed_work_items:
+            if result.worker_outcome == WorkerOutcome.SKIPPED:
+                continue
+            if result.test_outcome == TestOutcome.KILLED:
+                killed += 1
+            elif result.test_outcome == TestOutcome.SURVIVED:
+                survived += 1
+            else:
+                other += 1
+    return killed, survived, other
+
+
+def run_cosmic_ray(module: Module) -> tuple[int, int, int]:
+    baseline(module.tests)
+    config = config_for(module)
+    session = WORK / f"{module.name}.sqlite"
+    session.unlink(missing_ok=True)
+    cosmic = str(BIN / "cosmic-ray")
+    subprocess.run([cosmic, "init", str(config), str(session)], cwd=TREE, env=environment(),
+                   check=True)
+    skip_annotations(session)
+    if module.sample > 1:
+        keep_a_sample(session, module.sample)
+    subprocess.run([cosmic, "exec", str(config), str(session)], cwd=TREE, env=environment(),
+                   check=True)
+    return counts(session)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mutation.run")
+    parser.add_argument("--named-only", action="store_true")
+    parser.add_argument("modules", nargs="*")
+    args = parser.parse_args(argv)
+    modules = load_modules()
+    unknown = [m for m in args.modules if m not in modules]
+    if unknown:
+        parser.error(f"unknown module {unknown[0]!r} (mutation/modules.toml has "
+                     f"{', '.join(modules)})")
+    WORK.mkdir(parents=True, exist_ok=True)
+    copy_tree()
+    print("named mutants (mutation/named.toml):", flush=True)
+    ok = run_named()
+    if args.named_only:
+        return 0 if ok else 1
+    rows = []
+    for name in args.modules or list(modules):
+        module = modules[name]
+        started = time.monotonic()
+        killed, survived, other = run_cosmic_ray(module)
+        ran = killed + survived + other
+        share = killed / ran if ran else 0.0
+        rows.append(f"{name:10} {killed:5}/{ran:<5} killed ({share:6.1%}), {survived} survived, "
+                    f"{other} incompetent; sample 1/{module.sample}; "
+                    f"{time.monotonic() - started:.0f} s")
+        print(rows[-1], flush=True)
+    print("\n".join(["", "module     killed/ran", *rows]))
+    print(f"survivors: {BIN / 'cr-report'} --show-output {WORK}/MODULE.sqlite")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
