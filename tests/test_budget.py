@@ -127,3 +127,37 @@ def test_stylesheets_use_no_web_fonts_or_remote_urls(built_site: BuiltSite) -> N
         css = sheet.read_text(encoding="utf-8")
         assert "@font-face" not in css and "@import" not in css, sheet
         assert not re.search(r"url\(\s*['\"]?(https?:)?//", css), sheet
+
+
+
+# The token classes trimmed from both code themes (assets/css/chroma-*.css): none of the
+# site's lexers (Python, Python console, TOML, plain output) produces them.
+TRIMMED_TOKENS = frozenset({
+    "cp", "cpf", "cs", "dl", "gd", "gi", "gh", "gu", "gl", "gr", "gs", "ld", "l", "ni", "nl",
+    "no", "nt", "nx", "sc", "sr", "ss", "sx", "vc", "vg", "vi", "kp", "kd", "or", "m", "cm",
+    "kr", "kt", "py", "nv", "s", "sb", "sh",
+})
+
+
+def _token_rules(css: str) -> set[str]:
+    """The Chroma token classes a stylesheet colours (`.chroma .k {…}`, nested or not)."""
+    return set(re.findall(r"\.chroma \.([a-z0-9]+)\s*\{", css))
+
+
+def test_no_highlighted_token_on_the_site_lost_its_colour(built_site: BuiltSite) -> None:
+    """The code themes are trimmed (2 KB less on every page): a page whose code has a token
+    class whose rules were trimmed (a new language) fails here, naming the class and page."""
+    used: dict[str, str] = {}
+    for path in all_pages(built_site):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for span in soup.select("pre.chroma span[class]"):
+            for cls in span["class"]:
+                used.setdefault(cls, path.relative_to(built_site.public).as_posix())
+    assert {"k", "nf", "s1"} <= used.keys(), "no highlighted Python found: wrong selector?"
+    lost = {cls: page for cls, page in used.items() if cls in TRIMMED_TOKENS}
+    assert lost == {}, f"token classes without a colour (restore their theme rules): {lost}"
+    root = Path(__file__).resolve().parents[1] / "assets" / "css"
+    for theme in ("chroma-light.css", "chroma-dark.css"):
+        styled = _token_rules((root / theme).read_text(encoding="utf-8"))
+        assert {"k", "nf", "s1", "c1"} <= styled, theme
+        assert not styled & TRIMMED_TOKENS, f"{theme}: TRIMMED_TOKENS is out of date"

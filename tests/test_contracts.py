@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from twnotes import config, pages
-from twnotes.preload import TWISTED_BASE
+from twnotes import pages, util
 from twnotes.runner import Outcome, Program, Runner
-from twnotes.snippets import Cache, chain, extract, options_from, run_cases
+from twnotes.runner.preload import REACTOR_BASE
+from twnotes.snippets import Cache, chain, config, extract, options_from, run_cases
 
 FRONT = '+++\ntitle = "t"\n+++\n\n'
 
@@ -108,7 +108,7 @@ def test_atomic_write_keeps_the_file_mode(tmp_path: Path, mode: int) -> None:
     path = tmp_path / "p.md"
     path.write_bytes(b"old")
     os.chmod(path, mode)
-    pages.atomic_write(path, b"new")
+    util.atomic_write(path, b"new")
     assert path.read_bytes() == b"new"
     assert stat.S_IMODE(path.stat().st_mode) == mode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.md"]  # no temp file left
@@ -119,14 +119,14 @@ def test_atomic_write_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     target.write_bytes(b"old")
     link = tmp_path / "link.md"
     link.symlink_to(target)
-    pages.atomic_write(link, b"new", durable=False)
+    util.atomic_write(link, b"new", durable=False)
     assert link.is_symlink() and target.read_bytes() == b"new"
 
 
 def test_parallel_map_keeps_the_order() -> None:
     items = list(range(50))
-    assert list(pages.parallel_map(str, items, jobs=2)) == [str(i) for i in items]
-    assert list(pages.parallel_map(str, items, jobs=1)) == [str(i) for i in items]
+    assert list(util.parallel_map(str, items, jobs=2)) == [str(i) for i in items]
+    assert list(util.parallel_map(str, items, jobs=1)) == [str(i) for i in items]
 
 
 @pytest.mark.parametrize(("raw", "line", "reason"), [
@@ -173,13 +173,13 @@ def _pid(_: int) -> int:
 
 def test_parallel_map_uses_workers_only_for_many_items_or_when_asked() -> None:
     me = os.getpid()
-    few = list(range(pages.PARALLEL_THRESHOLD - 1))
-    assert set(pages.parallel_map(_pid, few)) == {me}  # jobs=0: this process below the bar
-    assert set(pages.parallel_map(_pid, few, jobs=1)) == {me}
-    assert me not in set(pages.parallel_map(_pid, few, jobs=2))
+    few = list(range(util.PARALLEL_THRESHOLD - 1))
+    assert set(util.parallel_map(_pid, few)) == {me}  # jobs=0: this process below the bar
+    assert set(util.parallel_map(_pid, few, jobs=1)) == {me}
+    assert me not in set(util.parallel_map(_pid, few, jobs=2))
     if (os.cpu_count() or 1) > 1:
-        many = list(range(pages.PARALLEL_THRESHOLD))
-        assert me not in set(pages.parallel_map(_pid, many))
+        many = list(range(util.PARALLEL_THRESHOLD))
+        assert me not in set(util.parallel_map(_pid, many))
 
 
 # ------------------------------------------------------------------------- fence options
@@ -236,7 +236,7 @@ def test_a_chain_interrupts_after_its_last_blocks_stop_after(tmp_path: Path) -> 
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[Runner]:
-    with Runner(workers=1, extra_preload=TWISTED_BASE) as shared:
+    with Runner(workers=1, extra_preload=REACTOR_BASE) as shared:
         yield shared
 
 

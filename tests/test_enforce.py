@@ -369,7 +369,9 @@ NOTE_HTML = re.compile(r"\.Content\b|\.TableOfContents\b|\.Summary\b|RenderStrin
 # (file, line fragment): why that use needs no region.
 NOT_PRINTED = {
     ("_partials/reading-time.html", "range split .Content"): "counts characters, prints a number",
-    ("_partials/css.html", "$all.Content"): "the site's own stylesheet (a resource)",
+    ("_partials/css.html", "(resources.Get .).Content"): "the site's own stylesheets (resources)",
+    ("_partials/css.html", 'strings.Contains .Content "tw-alert"'): "a test, prints nothing",
+    ("_partials/head.html", 'strings.Contains .Content "tw-alert"'): "a test, prints nothing",
     ("_partials/description.html", ".Summary | plainify"): "plain text, escaped by truncate",
     ("_shortcodes/supplement.html", ".Inner | strings.TrimSpace"): "rendered in a region below",
     ("_markup/render-codeblock.html", ".Inner"): "highlighted (escaped) code",

@@ -181,7 +181,7 @@ def test_html_is_chinese_and_styles_are_fingerprinted(built_site: BuiltSite) -> 
     sheet = soup.find("link", rel="stylesheet")
     assert sheet is not None
     assert re.search(r"\.min\.[0-9a-f]{64,}\.css$", str(sheet["href"]))
-    assert str(sheet.get("integrity", "")).startswith("sha384-")
+    assert str(sheet.get("integrity", "")).startswith("sha256-")
 
 
 def test_note_keeps_front_matter(built_site: BuiltSite) -> None:
