@@ -29,8 +29,9 @@ def program(code: str, first_line: int = 1, timeout: float = 10.0,
                    stop_after=stop_after, output_limit=output_limit)
 
 
-def pid_gone(pid: int, within_s: float = 2.0) -> bool:
-    """True once /proc has no such process (a zombie would still be listed)."""
+def pid_gone(pid: int, within_s: float = 10.0) -> bool:
+    """True once /proc has no such process (a zombie would still be listed). The bound is
+    generous for a loaded machine and still far below the leftovers' 60 s sleep."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         if not Path(f"/proc/{pid}").exists():
@@ -173,7 +174,7 @@ NEW_SESSION_SLEEP = (
 )
 
 
-def not_running(pid: int, within_s: float = 3.0) -> bool:
+def not_running(pid: int, within_s: float = 10.0) -> bool:
     """True once the process is gone or a zombie (reaped by whoever is its parent now)."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
