@@ -370,7 +370,6 @@ NOTE_HTML = re.compile(r"\.Content\b|\.TableOfContents\b|\.Summary\b|RenderStrin
 NOT_PRINTED = {
     ("_partials/reading-time.html", "range split .Content"): "counts characters, prints a number",
     ("_partials/css.html", "(resources.Get .).Content"): "the site's own stylesheets (resources)",
-    ("_partials/css.html", 'strings.Contains .Content "tw-alert"'): "a test, prints nothing",
     ("_partials/head.html", 'strings.Contains .Content "tw-alert"'): "a test, prints nothing",
     ("_partials/description.html", ".Summary | plainify"): "plain text, escaped by truncate",
     ("_shortcodes/supplement.html", ".Inner | strings.TrimSpace"): "rendered in a region below",
