@@ -119,18 +119,23 @@ test: lint content-check build node
 		$(BIN)/pytest $(XDIST) tests
 	$(BIN)/twnotes audit public
 
-# Benchmark-only tools (bleach, nh3, pyinstrument) go into the same .venv; the copy
-# .venv/requirements-bench.txt is their stamp, as .venv/requirements.txt is for `venv`.
+# An extra requirements file (bench, mutation) installed into the same .venv; its copy in
+# .venv is the stamp, as .venv/requirements.txt is for `venv`.
+define install-extra
+@if ! cmp -s $(1) $(VENV)/$(1); then \
+	echo "Installing $(1) into $(VENV)"; \
+	$(BIN)/pip install --quiet --disable-pip-version-check -r $(1) && \
+	cp $(1) $(VENV)/$(1); \
+fi
+endef
+
+# Benchmark-only tools (bleach, nh3, pyinstrument) go into the same .venv (install-extra).
 # Not part of `make test`: it takes minutes. BENCH_ARGS passes options, e.g.
 #   make bench BENCH_ARGS="--sizes 100,1000 --repeats 3"
 BENCH_ARGS ?=
 
 bench: venv
-	@if ! cmp -s requirements-bench.txt $(VENV)/requirements-bench.txt; then \
-		echo "Installing requirements-bench.txt into $(VENV)"; \
-		$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt && \
-		cp requirements-bench.txt $(VENV)/requirements-bench.txt; \
-	fi
+	$(call install-extra,requirements-bench.txt)
 	@# The snippet runs' peer, pytest-markdown-docs, needs markdown-it-py < 4: its own venv.
 	@if ! cmp -s requirements-bench-peer.txt .venv-peer/requirements.txt; then \
 		echo "Setting up .venv-peer from requirements-bench-peer.txt"; \
@@ -151,11 +156,7 @@ bench: venv
 MUTATE ?=
 
 mutation: venv
-	@if ! cmp -s requirements-mutation.txt $(VENV)/requirements-mutation.txt; then \
-		echo "Installing requirements-mutation.txt into $(VENV)"; \
-		$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-mutation.txt && \
-		cp requirements-mutation.txt $(VENV)/requirements-mutation.txt; \
-	fi
+	$(call install-extra,requirements-mutation.txt)
 	nice $(BIN)/python -m mutation.run $(MUTATE)
 
 clean:
