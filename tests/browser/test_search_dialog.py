@@ -35,6 +35,14 @@ def wait_results(page: Any, scope: str = DIALOG) -> None:
     page.wait_for_selector(f"{scope} {RESULT}", timeout=TIMEOUT_MS)
 
 
+def search_in_dialog(page: Any, key: str, query: str) -> None:
+    """Open the dialog with `key`, type `query` and wait for its results."""
+    page.keyboard.press(key)
+    page.wait_for_selector(INPUT)
+    page.keyboard.type(query)
+    wait_results(page)
+
+
 def pagefind_requests(traffic: Any) -> list[str]:
     return [u for u in traffic.requests if "/pagefind/" in u]
 
@@ -98,10 +106,7 @@ def test_arrows_move_through_results_and_enter_opens_one_with_highlights(
     context, traffic = make_context(color_scheme="light")
     page = context.new_page()
     visit(page, served_site, "/")
-    page.keyboard.press("/")
-    page.wait_for_selector(INPUT)
-    page.keyboard.type("addTimeout")
-    wait_results(page)
+    search_in_dialog(page, "/", "addTimeout")
     links = page.locator(f"{DIALOG} .tw-sr-results a")
     assert links.count() >= 2
     page.keyboard.press("ArrowDown")
@@ -278,10 +283,7 @@ def test_open_dialog_with_results_has_no_axe_violations(
     context, _ = make_context(color_scheme=scheme, bypass_csp=True)
     page = context.new_page()
     visit(page, served_site, NOTE)
-    page.keyboard.press("Control+k")
-    page.wait_for_selector(INPUT)
-    page.keyboard.type("callLater")
-    wait_results(page)
+    search_in_dialog(page, "Control+k", "callLater")
     page.wait_for_selector(f"{DIALOG} {SUB}")
     problems = describe(f"[{scheme}] dialog", axe_violations(page, axe_source))
     # A landing page with highlighted terms, too.
@@ -298,10 +300,7 @@ def test_dialog_and_highlights_raise_no_csp_violation(
     context.add_init_script(WATCH)
     page = context.new_page()
     visit(page, served_site, NOTE)
-    page.keyboard.press("/")
-    page.wait_for_selector(INPUT)
-    page.keyboard.type("回调")
-    wait_results(page)
+    search_in_dialog(page, "/", "回调")
     seen = page.evaluate("window.__violations")
     page.locator(f"{DIALOG} {RESULT}").first.click()
     page.wait_for_selector("mark.tw-hl")
