@@ -100,7 +100,7 @@ def test_theme_cycles_through_three_states_and_remembers(
     assert labels == ["主题：跟随系统", "主题：深色", "主题：浅色", "主题：跟随系统"]
     # Following the system again: a change of the system setting changes the page.
     page.emulate_media(color_scheme="dark")
-    page.wait_for_function(f"{THEME} === 'dark'")
+    page.wait_for_function(f"() => {THEME} === 'dark'")
     assert page.evaluate(BACKGROUND) == DARK_BG
 
 

@@ -58,10 +58,10 @@ def test_keys_open_the_dialog_and_escape_gives_the_focus_back(
     brand = page.locator("a.tw-brand")
     brand.focus()
     page.keyboard.press(keys)
-    page.wait_for_function(f"document.activeElement?.matches('{INPUT}')", timeout=TIMEOUT_MS)
+    page.wait_for_function(f"() => document.activeElement?.matches('{INPUT}')", timeout=TIMEOUT_MS)
     assert dialog_open(page)
     page.keyboard.press("Escape")
-    page.wait_for_function(f"!document.querySelector('{DIALOG}').open", timeout=TIMEOUT_MS)
+    page.wait_for_function(f"() => !document.querySelector('{DIALOG}').open", timeout=TIMEOUT_MS)
     assert focused(page) == "a.tw-brand", f"focus went to {focused(page)}, not back to the link"
     assert not traffic.console_errors, traffic.console_errors
 
@@ -84,7 +84,7 @@ def test_header_box_opens_the_dialog_results_come_as_you_type(
     page = context.new_page()
     visit(page, served_site, NOTE)
     page.locator("#tw-q").click()
-    page.wait_for_function(f"document.activeElement?.matches('{INPUT}')", timeout=TIMEOUT_MS)
+    page.wait_for_function(f"() => document.activeElement?.matches('{INPUT}')", timeout=TIMEOUT_MS)
     page.keyboard.type("deferToThread")
     wait_results(page)
     assert urlsplit(page.url).path == NOTE, "typing left the page"
