@@ -162,6 +162,11 @@ def main() -> int:
     parser.add_argument("--update", type=Path, metavar="BENCHMARKS.md",
                         help="rewrite the snippet rows of this file with the new figures")
     args = parser.parse_args()
+    if not PEER_PYTHON.is_file():
+        # Without the peer every row's target would read as unmeasured, not as missed.
+        print(f"bench.snippets_bench: {PEER_PYTHON} is missing: run `make bench` once "
+              "(it sets up .venv-peer from requirements-bench-peer.txt)", file=sys.stderr)
+        return 2
     before = measure.load_average()
     report = {"cpus": os.cpu_count(),
               "rows": measure_rows(args.rows.split(","), args.repeats)}
