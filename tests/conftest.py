@@ -239,3 +239,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if name in ONE_WORKER_MODULES and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(name.removesuffix(".py")))
+
+
+class LoadGroupIds:
+    """Give `--dist loadgroup` its groups back (registered by pytest_configure below).
+
+    The scheduler groups tests by the `@group` suffix of their node ids. pytest-xdist 3.8
+    writes that suffix to `item._nodeid`, which pytest 9 no longer reads (the id lives in
+    `item._id`), so every grouped test ran wherever it landed and each worker built the
+    group's session and module fixtures again. Same suffix, set where pytest 9 keeps it.
+    """
+
+    @pytest.hookimpl(trylast=True)  # after the markers are added and xdist's own attempt
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        if getattr(config.option, "dist", None) != "loadgroup":
+            return
+        for item in items:
+            names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                            for mark in item.iter_markers("xdist_group")})
+            node_id = getattr(item, "_id", None)
+            if names and node_id is not None and "@" not in item.nodeid:
+                item._id = type(node_id).parse(f"{item.nodeid}@{'_'.join(names)}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(LoadGroupIds(), "twnotes-loadgroup-ids")
