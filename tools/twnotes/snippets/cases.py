@@ -8,9 +8,9 @@ import hashlib
 import json
 import platform
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from functools import cache
-import sys
 from pathlib import Path
 
 from twnotes import pages
