@@ -13,16 +13,9 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import RESULT, TIMEOUT_MS, ServedSite
+from .sweep import WATCH, Sweep, head_problems, violation_problems
 from .test_pages import NOTE, SEARCH, visit
 
-# Runs before any script of the page: a place for planted code to report to, and every
-# violation the browser reports.
-WATCH = """
-window.__planted = [];
-window.__violations = [];
-document.addEventListener("securitypolicyviolation",
-    (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
-"""
 # Planted by hand into a built page: an inline script, an event handler, a javascript: link.
 PLANTS = (
     '<script>window.__planted.push("inline script")</script>'
@@ -92,17 +85,17 @@ def test_planted_code_does_not_run_under_the_policy(served_site: ServedSite, mak
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
 
 
-def test_every_layout_feature_works_with_no_violation(served_site: ServedSite,
+@pytest.mark.xdist_group("sweep")
+def test_every_layout_feature_works_with_no_violation(served_site: ServedSite, sweep: Sweep,
                                                       make_context: Any) -> None:
+    """No page reports a violation on the sweep's visits (both themes, a phone), and the
+    interactive features report none either."""
     context, traffic = make_context(
         color_scheme="light", viewport={"width": 1280, "height": 800},
         permissions=["clipboard-read", "clipboard-write"])
     context.add_init_script(WATCH)
     page = context.new_page()
-    seen: list[str] = []
-    for path in served_site.pages():
-        visit(page, served_site, path)
-        seen += [f"{path}: {v}" for v in page.evaluate("window.__violations")]
+    seen = [line for report in sweep.all() for line in violation_problems(report)]
     visit(page, served_site, NOTE)
     # Theme toggle (site.js) and the inline theme bootstrap (theme-init, by its hash).
     page.click("button.tw-theme-toggle")
@@ -128,21 +121,9 @@ def test_every_layout_feature_works_with_no_violation(served_site: ServedSite,
     assert [e for e in traffic.console_errors if "Content Security Policy" in e] == []
 
 
-def test_the_policy_is_the_first_element_of_every_head(served_site: ServedSite,
-                                                       make_context: Any) -> None:
-    context, _ = make_context(color_scheme="light")
-    page = context.new_page()
-    wrong: list[str] = []
-    for path in served_site.pages():
-        visit(page, served_site, path)
-        first = page.evaluate("""() => {
-            const m = document.head.firstElementChild;
-            return m && m.tagName === "META" ? m.httpEquiv + " " + m.content : String(m);
-        }""")
-        policy = first.split(" ", 1)[-1]
-        if not (first.startswith("Content-Security-Policy ")
-                and "'unsafe-inline'" not in policy and "object-src 'none'" in policy
-                and "base-uri 'none'" in policy and "form-action 'self'" in policy
-                and "'wasm-unsafe-eval'" in policy):
-            wrong.append(f"{path}: {first}")
+@pytest.mark.xdist_group("sweep")
+def test_the_policy_is_the_first_element_of_every_head(sweep: Sweep) -> None:
+    wrong = [line for scheme in ("light", "dark") for report in sweep.desktop[scheme]
+             for line in head_problems(report)]
+    assert len(sweep.desktop["light"]) > 50
     assert wrong == []
