@@ -198,7 +198,7 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 def sweep(browser: Any, served_site: ServedSite, axe_source: str) -> Any:
     """Every page visited once per sweep context, all the sweep tests judge collected on that
-    visit (tests/browser/sweep.py). Its tests share the xdist_group "sweep": one worker."""
-    from .sweep import run_sweep
+    visit (tests/browser/sweep.py); a context's tests share its xdist_group (sweep.in_group)."""
+    from .sweep import Sweep
 
-    return run_sweep(browser, served_site, axe_source)
+    return Sweep(browser, served_site, axe_source)

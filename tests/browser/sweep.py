@@ -15,6 +15,7 @@ import dataclasses
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from .conftest import RESULT, TIMEOUT_MS, ServedSite, Traffic
@@ -86,17 +87,31 @@ class SweepReport:
     overflow: tuple[int, int, list[str]] | None = None
 
 
-@dataclasses.dataclass
+def in_group(*names: str) -> list[Any]:
+    """Parameters naming sweep contexts, each in its own xdist_group: with `--dist loadgroup`
+    every test of one context runs on the worker that made that context's sweep, and the
+    contexts' sweeps run on different workers at once."""
+    return [pytest.param(name, marks=pytest.mark.xdist_group(f"sweep-{name}")) for name in names]
+
+
 class Sweep:
-    """Every report of the sweep: `desktop[scheme]` and `phone` hold one per page visited."""
+    """The sweep's reports per context ("light", "dark": desktop; "phone"), each context swept
+    on first demand, once per worker."""
 
-    desktop: dict[str, list[SweepReport]]
-    phone: list[SweepReport]
-    axe_version: str = ""
-    axe_rules: int = 0
+    def __init__(self, browser: Any, site: ServedSite, axe_source: str) -> None:
+        self.browser, self.site, self.axe_source = browser, site, axe_source
+        self._reports: dict[str, list[SweepReport]] = {}
 
-    def all(self) -> list[SweepReport]:
-        return [*self.desktop["light"], *self.desktop["dark"], *self.phone]
+    def paths(self, name: str) -> list[str]:
+        return [*self.site.pages(), PHONE_SEARCH if name == "phone" else AXE_SEARCH]
+
+    def reports(self, name: str) -> list[SweepReport]:
+        if name not in self._reports:
+            paths = self.paths(name)
+            self._reports[name] = (
+                sweep_phone(self.browser, self.site, paths) if name == "phone"
+                else sweep_desktop(self.browser, self.site, paths, name, self.axe_source))
+        return self._reports[name]
 
 
 def new_context(browser: Any, site: ServedSite, traffic: Traffic, **options: Any) -> Any:
@@ -137,9 +152,11 @@ def inject_axe(page: Any, axe_source: str) -> None:
 
 
 def take_traffic(report: SweepReport, traffic: Traffic, page: Any) -> None:
-    """Move what the context recorded since the visit began into the report (the judging came
-    first, so late requests and errors of the page are in too)."""
+    """Move what the context recorded since the visit began into the report. The page is left
+    for about:blank first: whatever it still asked for or logged until it was unloaded
+    (after the judging) is its own, not the next page's."""
     report.violations = list(page.evaluate("() => window.__violations"))
+    page.goto("about:blank")
     report.console_errors = list(traffic.console_errors)
     report.outside = list(traffic.outside)
     report.bad_status = list(traffic.bad_status)
@@ -208,14 +225,6 @@ def axe_facts(browser: Any, axe_source: str) -> tuple[str, int]:
         return version, rules
     finally:
         context.close()
-
-
-def run_sweep(browser: Any, site: ServedSite, axe_source: str) -> Sweep:
-    pages = site.pages()
-    desktop = {scheme: sweep_desktop(browser, site, [*pages, AXE_SEARCH], scheme, axe_source)
-               for scheme in SCHEMES}
-    phone = sweep_phone(browser, site, [*pages, PHONE_SEARCH])
-    return Sweep(desktop, phone, *axe_facts(browser, axe_source))
 
 
 # What each sweep test judges: lines naming the page, empty when all is well.

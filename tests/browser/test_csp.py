@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import RESULT, TIMEOUT_MS, ServedSite
-from .sweep import WATCH, Sweep, head_problems, violation_problems
+from .sweep import WATCH, Sweep, head_problems, in_group, violation_problems
 from .test_pages import NOTE, SEARCH, visit
 
 # Planted by hand into a built page: an inline script, an event handler, a javascript: link.
@@ -85,17 +85,21 @@ def test_planted_code_does_not_run_under_the_policy(served_site: ServedSite, mak
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
 
 
-@pytest.mark.xdist_group("sweep")
-def test_every_layout_feature_works_with_no_violation(served_site: ServedSite, sweep: Sweep,
+@pytest.mark.parametrize("name", in_group("light", "dark", "phone"))
+def test_no_page_reports_a_violation(sweep: Sweep, name: str) -> None:
+    """The sweep's visits (both themes, a phone): no violation, no console error about the
+    policy, on any page."""
+    seen = [line for report in sweep.reports(name) for line in violation_problems(report)]
+    assert seen == []
+
+
+def test_every_layout_feature_works_with_no_violation(served_site: ServedSite,
                                                       make_context: Any) -> None:
-    """No page reports a violation on the sweep's visits (both themes, a phone), and the
-    interactive features report none either."""
     context, traffic = make_context(
         color_scheme="light", viewport={"width": 1280, "height": 800},
         permissions=["clipboard-read", "clipboard-write"])
     context.add_init_script(WATCH)
     page = context.new_page()
-    seen = [line for report in sweep.all() for line in violation_problems(report)]
     visit(page, served_site, NOTE)
     # Theme toggle (site.js) and the inline theme bootstrap (theme-init, by its hash).
     page.click("button.tw-theme-toggle")
@@ -110,7 +114,7 @@ def test_every_layout_feature_works_with_no_violation(served_site: ServedSite, s
     page.evaluate("document.querySelector('.tw-content h2[id]:last-of-type')"
                   ".scrollIntoView({block: 'start'})")
     page.wait_for_selector('.tw-toc a[aria-current="true"]', timeout=TIMEOUT_MS)
-    seen += [f"{NOTE}: {v}" for v in page.evaluate("window.__violations")]
+    seen = [f"{NOTE}: {v}" for v in page.evaluate("window.__violations")]
     # Search: Pagefind's UI script, its WebAssembly and its styles.
     visit(page, served_site, f"{SEARCH}?q=reactor")
     with contextlib.suppress(PlaywrightTimeoutError):
@@ -121,9 +125,7 @@ def test_every_layout_feature_works_with_no_violation(served_site: ServedSite, s
     assert [e for e in traffic.console_errors if "Content Security Policy" in e] == []
 
 
-@pytest.mark.xdist_group("sweep")
-def test_the_policy_is_the_first_element_of_every_head(sweep: Sweep) -> None:
-    wrong = [line for scheme in ("light", "dark") for report in sweep.desktop[scheme]
-             for line in head_problems(report)]
-    assert len(sweep.desktop["light"]) > 50
+@pytest.mark.parametrize("scheme", in_group("light", "dark"))
+def test_the_policy_is_the_first_element_of_every_head(sweep: Sweep, scheme: str) -> None:
+    wrong = [line for report in sweep.reports(scheme) for line in head_problems(report)]
     assert wrong == []

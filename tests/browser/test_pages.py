@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from .conftest import ServedSite
-from .sweep import PHONE_SEARCH, Sweep, load_problems, overflow_problems
+from .sweep import PHONE_SEARCH, Sweep, in_group, load_problems, overflow_problems
 
 NOTE = "/notes/twisted/"
 SEARCH = "/search/"
@@ -28,20 +28,20 @@ def test_site_has_the_pages_under_test(served_site: ServedSite) -> None:
     assert SEARCH in pages, f"no search page at {SEARCH} (ui-contract); pages: {pages}"
 
 
-@pytest.mark.xdist_group("sweep")
-def test_every_page_loads_without_errors_or_offsite_requests(sweep: Sweep) -> None:
+@pytest.mark.parametrize("name", in_group("light", "dark", "phone"))
+def test_every_page_loads_without_errors_or_offsite_requests(sweep: Sweep, name: str) -> None:
     """No console error, no uncaught exception, no 4xx/5xx and no request leaving the site,
     in both themes and on a phone; Pagefind is fetched only by the search page (ui-contract)."""
-    assert len(sweep.desktop["light"]) > 50
-    problems = [line for report in sweep.all() for line in load_problems(report)]
+    problems = [line for report in sweep.reports(name) for line in load_problems(report)]
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xdist_group("sweep")
-def test_no_page_scrolls_sideways_at_360px(sweep: Sweep) -> None:
+@pytest.mark.parametrize("name", in_group("phone"))
+def test_no_page_scrolls_sideways_at_360px(sweep: Sweep, name: str) -> None:
     # The search page also with results (PHONE_SEARCH): Pagefind's excerpts and URLs wrap too.
-    assert PHONE_SEARCH in [report.path for report in sweep.phone]
-    overflowing = [line for report in sweep.phone for line in overflow_problems(report)]
+    reports = sweep.reports(name)
+    assert PHONE_SEARCH in [report.path for report in reports]
+    overflowing = [line for report in reports for line in overflow_problems(report)]
     assert not overflowing, "\n".join(overflowing)
 
 
