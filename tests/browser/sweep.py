@@ -151,6 +151,21 @@ def inject_axe(page: Any, axe_source: str) -> None:
         page.evaluate(axe_source)
 
 
+def axe_violations(page: Any, axe_source: str) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now (AXE_TAGS)."""
+    inject_axe(page, axe_source)
+    violations: list[dict[str, Any]] = page.evaluate(RUN_AXE, AXE_TAGS)
+    return violations
+
+
+def describe(where: str, violations: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for v in violations:
+        lines.append(f"{where}: {v['id']} ({v['impact']}, {v['count']} nodes): {v['help']}")
+        lines += [f"    {node}" for node in v["nodes"]]
+    return lines
+
+
 def take_traffic(report: SweepReport, traffic: Traffic, page: Any) -> None:
     """Move what the context recorded since the visit began into the report. The page is left
     for about:blank first: whatever it still asked for or logged until it was unloaded
@@ -172,8 +187,7 @@ def visit_desktop(page: Any, site: ServedSite, path: str, scheme: str, axe_sourc
         load(page, site, path, report)
         report.theme = page.evaluate("() => document.documentElement.dataset.theme")
         report.head_first = page.evaluate(HEAD_FIRST)
-        inject_axe(page, axe_source)
-        report.axe = page.evaluate(RUN_AXE, AXE_TAGS)
+        report.axe = axe_violations(page, axe_source)
         take_traffic(report, traffic, page)
     except PlaywrightError as exc:
         report.error = f"{report.where}: visit failed: {exc}"
@@ -282,8 +296,4 @@ def axe_problems(report: SweepReport, scheme: str) -> list[str]:
     if report.error or report.axe is None:
         return [report.error or f"{report.where}: axe did not run"]
     lines = [] if report.theme == scheme else [f"{report.where}: data-theme is {report.theme}"]
-    for v in report.axe:
-        lines.append(f"{report.where}: {v['id']} ({v['impact']}, {v['count']} nodes): "
-                     f"{v['help']}")
-        lines += [f"    {node}" for node in v["nodes"]]
-    return lines
+    return lines + describe(report.where, report.axe)
