@@ -193,3 +193,12 @@ def artifacts() -> Path:
     """test-artifacts/ at the repository root (gitignored): screenshots land here."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def sweep(browser: Any, served_site: ServedSite, axe_source: str) -> Any:
+    """Every page visited once per sweep context, all the sweep tests judge collected on that
+    visit (tests/browser/sweep.py); a context's tests share its xdist_group (sweep.in_group)."""
+    from .sweep import Sweep
+
+    return Sweep(browser, served_site, axe_source)

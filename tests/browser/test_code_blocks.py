@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from .conftest import ServedSite
-from .test_pages import NOTE, PHONE, visit
+from .sweep import PHONE
+from .test_pages import NOTE, visit
 
 DEFERRED = "/notes/deferred/"  # a titled block with lineNos and hl_lines; a NOTE and a WARNING
 EXAMPLE = "/examples/poetry/"  # example programs longer than the collapsed height

@@ -13,16 +13,9 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import RESULT, TIMEOUT_MS, ServedSite
+from .sweep import WATCH, Sweep, head_problems, in_group, violation_problems
 from .test_pages import NOTE, SEARCH, visit
 
-# Runs before any script of the page: a place for planted code to report to, and every
-# violation the browser reports.
-WATCH = """
-window.__planted = [];
-window.__violations = [];
-document.addEventListener("securitypolicyviolation",
-    (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
-"""
 # Planted by hand into a built page: an inline script, an event handler, a javascript: link.
 PLANTS = (
     '<script>window.__planted.push("inline script")</script>'
@@ -92,6 +85,14 @@ def test_planted_code_does_not_run_under_the_policy(served_site: ServedSite, mak
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
 
 
+@pytest.mark.parametrize("name", in_group("light", "dark", "phone"))
+def test_no_page_reports_a_violation(sweep: Sweep, name: str) -> None:
+    """The sweep's visits (both themes, a phone): no violation, no console error about the
+    policy, on any page."""
+    seen = [line for report in sweep.reports(name) for line in violation_problems(report)]
+    assert seen == []
+
+
 def test_every_layout_feature_works_with_no_violation(served_site: ServedSite,
                                                       make_context: Any) -> None:
     context, traffic = make_context(
@@ -99,10 +100,6 @@ def test_every_layout_feature_works_with_no_violation(served_site: ServedSite,
         permissions=["clipboard-read", "clipboard-write"])
     context.add_init_script(WATCH)
     page = context.new_page()
-    seen: list[str] = []
-    for path in served_site.pages():
-        visit(page, served_site, path)
-        seen += [f"{path}: {v}" for v in page.evaluate("window.__violations")]
     visit(page, served_site, NOTE)
     # Theme toggle (site.js) and the inline theme bootstrap (theme-init, by its hash).
     page.click("button.tw-theme-toggle")
@@ -117,7 +114,7 @@ def test_every_layout_feature_works_with_no_violation(served_site: ServedSite,
     page.evaluate("document.querySelector('.tw-content h2[id]:last-of-type')"
                   ".scrollIntoView({block: 'start'})")
     page.wait_for_selector('.tw-toc a[aria-current="true"]', timeout=TIMEOUT_MS)
-    seen += [f"{NOTE}: {v}" for v in page.evaluate("window.__violations")]
+    seen = [f"{NOTE}: {v}" for v in page.evaluate("window.__violations")]
     # Search: Pagefind's UI script, its WebAssembly and its styles.
     visit(page, served_site, f"{SEARCH}?q=reactor")
     with contextlib.suppress(PlaywrightTimeoutError):
@@ -128,21 +125,7 @@ def test_every_layout_feature_works_with_no_violation(served_site: ServedSite,
     assert [e for e in traffic.console_errors if "Content Security Policy" in e] == []
 
 
-def test_the_policy_is_the_first_element_of_every_head(served_site: ServedSite,
-                                                       make_context: Any) -> None:
-    context, _ = make_context(color_scheme="light")
-    page = context.new_page()
-    wrong: list[str] = []
-    for path in served_site.pages():
-        visit(page, served_site, path)
-        first = page.evaluate("""() => {
-            const m = document.head.firstElementChild;
-            return m && m.tagName === "META" ? m.httpEquiv + " " + m.content : String(m);
-        }""")
-        policy = first.split(" ", 1)[-1]
-        if not (first.startswith("Content-Security-Policy ")
-                and "'unsafe-inline'" not in policy and "object-src 'none'" in policy
-                and "base-uri 'none'" in policy and "form-action 'self'" in policy
-                and "'wasm-unsafe-eval'" in policy):
-            wrong.append(f"{path}: {first}")
+@pytest.mark.parametrize("scheme", in_group("light", "dark"))
+def test_the_policy_is_the_first_element_of_every_head(sweep: Sweep, scheme: str) -> None:
+    wrong = [line for report in sweep.reports(scheme) for line in head_problems(report)]
     assert wrong == []

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from .conftest import RESULT, TIMEOUT_MS, ServedSite
+from .conftest import ServedSite
+from .sweep import PHONE_SEARCH, Sweep, in_group, load_problems, overflow_problems
 
 NOTE = "/notes/twisted/"
 SEARCH = "/search/"
-PHONE = {"width": 360, "height": 740}
 
 
 def visit(page: Any, site: ServedSite, path: str) -> None:
@@ -30,58 +28,20 @@ def test_site_has_the_pages_under_test(served_site: ServedSite) -> None:
     assert SEARCH in pages, f"no search page at {SEARCH} (ui-contract); pages: {pages}"
 
 
-def test_every_page_loads_without_errors_or_offsite_requests(
-    served_site: ServedSite, make_context: Any
-) -> None:
+@pytest.mark.parametrize("name", in_group("light", "dark", "phone"))
+def test_every_page_loads_without_errors_or_offsite_requests(sweep: Sweep, name: str) -> None:
     """No console error, no uncaught exception, no 4xx/5xx and no request leaving the site,
-    in both themes; Pagefind is fetched only by the search page (ui-contract)."""
-    problems: list[str] = []
-    for scheme in ("light", "dark"):
-        context, traffic = make_context(color_scheme=scheme)
-        page = context.new_page()
-        for path in served_site.pages():
-            traffic.clear()
-            visit(page, served_site, path)
-            problems += [f"[{scheme}] {e}" for e in traffic.console_errors]
-            problems += [f"[{scheme}] {path}: off-site request {u}" for u in traffic.outside]
-            problems += [f"[{scheme}] {path}: HTTP {s}" for s in traffic.bad_status]
-            if path != SEARCH:
-                problems += [
-                    f"[{scheme}] {path}: loads Pagefind on first load: {u}"
-                    for u in traffic.requests
-                    if "/pagefind/" in u
-                ]
-        context.close()
+    in both themes and on a phone; Pagefind is fetched only by the search page (ui-contract)."""
+    problems = [line for report in sweep.reports(name) for line in load_problems(report)]
     assert not problems, "\n".join(problems)
 
 
-def test_no_page_scrolls_sideways_at_360px(served_site: ServedSite, make_context: Any) -> None:
-    context, _ = make_context(viewport=PHONE, color_scheme="light")
-    page = context.new_page()
-    overflowing: list[str] = []
-    # The search page also with results: Pagefind's excerpts and URLs must wrap too.
-    for path in [*served_site.pages(), f"{SEARCH}?q=buildProtocol"]:
-        visit(page, served_site, path)
-        if "?q=" in path:
-            with contextlib.suppress(PlaywrightTimeoutError):
-                page.wait_for_selector(RESULT, timeout=TIMEOUT_MS)
-        scroll_width, client_width, culprits = page.evaluate(
-            """() => {
-                const root = document.scrollingElement;
-                const wide = [...document.body.querySelectorAll('*')]
-                    .filter(el => el.getBoundingClientRect().right > root.clientWidth + 0.5)
-                    .slice(0, 5)
-                    .map(el => el.tagName.toLowerCase()
-                        + (el.className && typeof el.className === 'string'
-                           ? '.' + el.className.trim().split(/\\s+/).join('.') : ''));
-                return [root.scrollWidth, root.clientWidth, wide];
-            }"""
-        )
-        if scroll_width > client_width:
-            overflowing.append(
-                f"{path}: scrollWidth {scroll_width} > clientWidth {client_width}; "
-                f"widest elements: {culprits}"
-            )
+@pytest.mark.parametrize("name", in_group("phone"))
+def test_no_page_scrolls_sideways_at_360px(sweep: Sweep, name: str) -> None:
+    # The search page also with results (PHONE_SEARCH): Pagefind's excerpts and URLs wrap too.
+    reports = sweep.reports(name)
+    assert PHONE_SEARCH in [report.path for report in reports]
+    overflowing = [line for report in reports for line in overflow_problems(report)]
     assert not overflowing, "\n".join(overflowing)
 
 

@@ -10,8 +10,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import RESULT, TIMEOUT_MS, ServedSite
-from .test_axe import axe_violations, describe
-from .test_csp import WATCH
+from .sweep import WATCH, axe_violations, describe
 from .test_pages import NOTE, SEARCH, visit
 
 DIALOG = "dialog.tw-sd"
