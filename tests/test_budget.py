@@ -99,6 +99,8 @@ def test_note_page_javascript_fits_the_budget(built_site: BuiltSite) -> None:
     assert 0 < js <= JS_BUDGET
 
 
+# slow: parses every built page (20-30 s under load); `make test` runs it.
+@pytest.mark.slow
 def test_search_assets_load_only_on_the_search_page(built_site: BuiltSite) -> None:
     for page in all_pages(built_site):
         urls = [url for _, url in loaded_urls(page.read_text(encoding="utf-8"))]
@@ -111,6 +113,8 @@ def test_no_resource_is_fetched_from_another_site(built_site: BuiltSite, page: s
     assert off_site == []
 
 
+# slow: parses every built page (20-30 s under load); `make test` runs it.
+@pytest.mark.slow
 def test_no_page_loads_anything_from_another_site(built_site: BuiltSite) -> None:
     for page in all_pages(built_site):
         off_site = [u for _, u in loaded_urls(page.read_text(encoding="utf-8"))
@@ -144,6 +148,8 @@ def _token_rules(css: str) -> set[str]:
     return set(re.findall(r"\.chroma \.([a-z0-9]+)\s*\{", css))
 
 
+# slow: parses every built page (20-30 s under load); `make test` runs it.
+@pytest.mark.slow
 def test_no_highlighted_token_on_the_site_lost_its_colour(built_site: BuiltSite) -> None:
     """The code themes are trimmed (2 KB less on every page): a page whose code has a token
     class whose rules were trimmed (a new language) fails here, naming the class and page."""
