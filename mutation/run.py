@@ -226,6 +226,32 @@ def counts(session: Path) -> tuple[int, int, int]:
     return killed, survived, other
 
 
+def _changed(diff: str | None) -> str:
+    """The mutated line of a cosmic-ray diff: `old -> new`, stripped."""
+    lines = (diff or "").splitlines()
+    old = [x[1:].strip() for x in lines if x.startswith("-") and not x.startswith("---")]
+    new = [x[1:].strip() for x in lines if x.startswith("+") and not x.startswith("+++")]
+    return f"{' / '.join(old) or '?'} -> {' / '.join(new) or '?'}"
+
+
+def survivors(session: Path) -> list[str]:
+    """One line per surviving mutant: file:line operator: old -> new, in source order."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+    rows = []
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item, result in db.completed_work_items:
+            if (result.worker_outcome == WorkerOutcome.SKIPPED
+                    or result.test_outcome != TestOutcome.SURVIVED):
+                continue
+            mutation = item.mutations[0]
+            line = mutation.start_pos[0]
+            rows.append((str(mutation.module_path), line,
+                         f"{mutation.operator_name.rsplit('/', 1)[-1]}: {_changed(result.diff)}"))
+    return [f"  {path}:{line} {what}" for path, line, what in sorted(rows)]
+
+
 def run_cosmic_ray(module: Module) -> tuple[int, int, int]:
     baseline(module.tests)
     config = config_for(module)
@@ -269,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{other} incompetent; sample 1/{module.sample}; "
                     f"{time.monotonic() - started:.0f} s")
         print(rows[-1], flush=True)
+        print("\n".join(survivors(WORK / f"{name}.sqlite")), flush=True)
     print("\n".join(["", "module     killed/ran", *rows]))
     print(f"survivors: {BIN / 'cr-report'} --show-output {WORK}/MODULE.sqlite")
     return 0 if ok else 1
