@@ -138,6 +138,7 @@ def shortfalls(report: dict[str, Any]) -> list[str]:
     return found
 
 
+@pytest.mark.alone
 @pytest.mark.parametrize("path", PAGES)
 def test_lighthouse_mobile_scores_100_in_every_category(
     hosted_site: str, path: str, tmp_path: Path
