@@ -188,6 +188,39 @@ def test_findings_follow_the_tree_a_browser_builds(page: str, want: list[str]) -
         assert reason.startswith(prefix)
 
 
+NO_SCRIPT_POLICY = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+                    'object-src \'none\'; base-uri \'none\'; form-action \'none\'">')
+REFRESH = "<meta http-equiv=refresh content=\"0; url={}\">"
+CANONICAL = "<link rel=canonical href=\"{}\">"
+MOVED = "https://notes.example/notes/twisted/"
+
+
+def alias_page(head: str, body: str = "") -> list[str]:
+    return [f.reason for f in audit.audit_html(
+        f"<!DOCTYPE html><html><head>{NO_SCRIPT_POLICY}{head}</head><body>{body}</body></html>",
+        "old/index.html", require_policy=True)]
+
+
+def test_the_alias_page_of_the_layouts_audits_clean() -> None:
+    # What layouts/alias.html writes at a front-matter alias: a refresh to its canonical.
+    assert alias_page(CANONICAL.format(MOVED) + REFRESH.format(MOVED)) == []
+    assert alias_page(CANONICAL.format(MOVED)
+                      + f"<meta http-equiv=Refresh content=\"0;URL='{MOVED}'\">") == []
+
+
+@pytest.mark.parametrize(("head", "body"), [
+    # Anywhere but the page's own canonical address.
+    (CANONICAL.format(MOVED) + REFRESH.format("https://evil.example/"), ""),
+    (REFRESH.format(MOVED), ""),
+    # In the body, where a note's HTML lands, even to the canonical address.
+    (CANONICAL.format(MOVED), REFRESH.format(MOVED)),
+    # A script URL, even when the canonical link says the same.
+    (CANONICAL.format("javascript:alert(1)") + REFRESH.format("javascript:alert(1)"), ""),
+])
+def test_any_other_refresh_is_a_finding(head: str, body: str) -> None:
+    assert "<meta http-equiv=refresh> redirects the page" in alias_page(head, body)
+
+
 def test_cli_without_a_site_exits_2(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "twnotes", "audit", str(tmp_path / "none")],
                           capture_output=True, text=True, timeout=60, check=False)

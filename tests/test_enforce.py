@@ -255,6 +255,7 @@ def test_workers_give_what_one_process_gives(tmp_path: Path) -> None:
 HOSTILE = """+++
 title = "敌意笔记"
 date = 2026-01-01
+aliases = ["/old/hostile/"]
 +++
 
 原始 HTML，本该由 twnotes sanitize 修好，这里故意不经清理就构建：
@@ -294,6 +295,21 @@ def test_enforce_cleans_a_hostile_note_built_unsanitised(hostile_site: BuiltSite
     assert "<!--#tw:" not in html
     for kept in ("原始 HTML", "段落", "链接", "粗", "补充里的", "结束。"):
         assert kept in html
+
+
+def test_an_alias_page_is_built_delimited_and_sends_the_reader_on(
+        hostile_site: BuiltSite) -> None:
+    # Hugo writes a page at each front-matter alias; layouts/alias.html gives it what
+    # every page carries (the policy first, the page delimiter), so enforce takes it.
+    assert "old/hostile/index.html" not in hostile_site.enforce_log
+    html = hostile_site.page("old/hostile/")
+    target = re.search(r'<link rel="?canonical"? href="?([^" >]+)', html)
+    assert target is not None, html
+    assert target[1].endswith("/notes/hostile/")
+    assert f'content="0; url={target[1]}"' in html
+    assert re.match(r'<!doctype html><html lang="?zh-CN"?><head><meta http-equiv="?'
+                    r'Content-Security-Policy"? ', html), html
+    assert "本页已移至" in html and "<!--#tw:" not in html
 
 
 def test_what_enforce_leaves_passes_the_audit(hostile_site: BuiltSite) -> None:

@@ -14,7 +14,8 @@ _SCRIPT_SOURCE_RE: Final = re.compile(
     r"'self'|'none'|'wasm-unsafe-eval'|'sha(?:256|384|512)-[A-Za-z0-9+/_-]+={0,2}'")
 
 
-def _head(document: Node) -> Node | None:
+def head_of(document: Node) -> Node | None:
+    """The document's <head> (html5lib always makes one for a page)."""
     for html in document.childNodes:
         if html.element and html.name == "html":
             return next((c for c in html.childNodes if c.element and c.name == "head"), None)
@@ -26,7 +27,7 @@ def _policy_meta(document: Node) -> Node | None:
 
     html5lib moves nothing else there from a note: <head> closes before any content.
     """
-    head = _head(document)
+    head = head_of(document)
     first = next((c for c in head.childNodes if c.element), None) if head else None
     if (first is None or first.name != "meta"
             or first.attributes.get("http-equiv", "").strip().lower() != CSP):

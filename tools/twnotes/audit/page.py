@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
 from twnotes import policy, util
 from twnotes.audit import tree
-from twnotes.audit.csp import NO_POLICY, page_policy
+from twnotes.audit.csp import NO_POLICY, head_of, page_policy
 from twnotes.audit.scripts import script_problem, short
 
 # Attributes whose value a browser follows or loads as a URL.
@@ -25,6 +26,9 @@ FORBIDDEN_TAGS: Final = {
 }
 # Element names with a check of their own (besides the attribute checks every element gets).
 _NAMED_CHECKS: Final = frozenset({"script", "iframe", "meta", *FORBIDDEN_TAGS})
+# A refresh's content: a delay, then the address (`0; url=/a/`, quotes optional).
+_REFRESH_RE: Final = re.compile(
+    r"\s*\d+(?:\.\d*)?\s*[;,]\s*url\s*=\s*(['\"]?)(?P<url>[^'\"]*)\1\s*", re.IGNORECASE)
 
 
 class Finding(util.PageReport):
@@ -56,8 +60,34 @@ def _element_problems(node: tree.Node, in_content: bool, hashes: frozenset[str],
         yield FORBIDDEN_TAGS[name]
     if name == "iframe" and "srcdoc" in node.attributes:
         yield "<iframe srcdoc> holds a document of its own"
-    if name == "meta" and node.attributes.get("http-equiv", "").strip().lower() == "refresh":
+    if _is_refresh(node):
         yield "<meta http-equiv=refresh> redirects the page"
+
+
+def _is_refresh(node: tree.Node) -> bool:
+    return node.name == "meta" and node.attributes.get(
+        "http-equiv", "").strip().lower() == "refresh"
+
+
+def _alias_redirect(document: tree.Node) -> tree.Node | None:
+    """The refresh of a page Hugo writes at a front-matter alias (layouts/alias.html).
+
+    That page sends the reader on to its own canonical address: a refresh in <head> whose
+    address is exactly the href of the <link rel=canonical> there, and not a script URL.
+    A note's HTML cannot reach <head>; any other refresh stays a finding.
+    """
+    head = head_of(document)
+    children = [child for child in head.childNodes if child.element] if head else []
+    canonical = next((child.attributes.get("href") for child in children
+                      if child.name == "link"
+                      and "canonical" in child.attributes.get("rel", "").lower().split()), None)
+    for child in children:
+        match = _REFRESH_RE.fullmatch(child.attributes.get("content", "")) if _is_refresh(
+            child) else None
+        if (match and canonical and match["url"] == canonical
+                and not policy.is_dangerous_url(canonical)):
+            return child
+    return None
 
 
 def _is_dangerous(key: str, value: str) -> bool:
@@ -91,8 +121,9 @@ def audit_html(text: str, page: str, root: Path | None = None, *,
     document = tree.parse(text)
     problems, hashes = page_policy(document)
     reasons = [p for p in problems if require_policy or p != NO_POLICY]
+    alias = _alias_redirect(document)
     for node, in_content in tree.elements(document):
-        if node.name in _NAMED_CHECKS:
+        if node.name in _NAMED_CHECKS and node is not alias:
             reasons += _element_problems(node, in_content, hashes, root, page)
         if node.attributes:
             reasons += _attribute_problems(node)
