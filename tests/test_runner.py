@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,6 +153,19 @@ def test_each_program_runs_in_a_fresh_main_module(runner: Runner) -> None:
     first = runner.run(program("leak = 1\nprint(__name__)"))
     second = runner.run(program("print('leak' in globals())"))
     assert (first.stdout, second.stdout) == ("__main__\n", "False\n")
+
+
+def test_signal_dispositions_and_mask_are_a_fresh_interpreters(runner: Runner) -> None:
+    """The servers ignore SIGINT and work out once what a child resets: every program still
+    starts with the handlers and the (empty) mask of `python -c`."""
+    code = ("import signal\nprint(sorted((int(s), repr(signal.getsignal(s))) for s in "
+            "signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP)), "
+            "signal.pthread_sigmask(signal.SIG_BLOCK, []))")
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, timeout=60).stdout
+    assert "default_int_handler" in fresh
+    for _ in range(2):  # the first program of a server, and one after it
+        assert runner.run(program(code)).stdout == fresh
 
 
 def test_the_fork_server_has_not_installed_a_reactor() -> None:
