@@ -232,3 +232,20 @@ def test_exec_mode_also_ends_a_process_in_a_new_session() -> None:
     assert not outcome.leftover
     # Not our child in exec mode: its new parent reaps the zombie.
     assert not_running(int(outcome.stdout))
+
+
+def test_a_pattern_one_program_compiled_is_compiled_ahead_for_the_next() -> None:
+    """re's cache is learned by the server (see runner.patterns); a pattern that warns when
+    compiled is not, so that each program still sees its warning."""
+    quiet, noisy = "twnotes-[a-z]+-learned", "[[twnotes]"
+    compile_both = f"import re\nre.compile({quiet!r})\nre.compile({noisy!r})\n"
+    look = (f"import re, warnings\nprint((str, {quiet!r}, 0) in re._cache, "
+            f"(str, {noisy!r}, 0) in re._cache)\n"
+            f"with warnings.catch_warnings(record=True) as w:\n"
+            f"    warnings.simplefilter('always')\n    re.compile({noisy!r})\n"
+            f"print([x.category.__name__ for x in w])\n")
+    with Runner(workers=1) as one:
+        first = one.run(program(compile_both))
+        second = one.run(program(look))
+    assert first.returncode == 0 and "FutureWarning" in first.stderr
+    assert second.stdout == "True False\n['FutureWarning']\n", second.stdout + second.stderr

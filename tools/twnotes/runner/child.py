@@ -19,7 +19,7 @@ import sys
 import traceback
 import types
 
-from twnotes.runner import child_checks
+from twnotes.runner import child_checks, patterns
 from twnotes.runner.protocol import SEGMENT_MARK, STATUS_FD
 
 TYPE_CHECKING = False
@@ -170,7 +170,8 @@ def _report_bytes(report: dict[str, Any]) -> bytes:
     """The report as JSON; the usual one (nothing raised, nothing found) without the json
     module, whose first use in a child copies pages that it would not copy otherwise."""
     if (report.get("exception") is None and not report.get("findings")
-            and not report.get("compile_failed") and isinstance(report.get("segment"), int)):
+            and not report.get("compile_failed") and not report.get("patterns")
+            and isinstance(report.get("segment"), int)):
         return b'{"exception": null, "segment": %d}' % report["segment"]
     return json.dumps(report).encode()
 
@@ -185,6 +186,10 @@ def _finish(report: dict[str, Any], status_fd: int) -> None:
         atexit._run_exitfuncs()
     child_checks.collect_garbage()
     report["findings"] = child_checks.findings()
+    with contextlib.suppress(BaseException):
+        learned = patterns.new_since_fork()
+        if learned:
+            report["patterns"] = learned
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(BaseException):
             stream.flush()

@@ -112,6 +112,7 @@ class _Watch:
         self.truncated = self.interrupted = False
         self.status = "exited"
         self.returncode: int | None = None
+        self.report: dict[str, Any] = {}  # the child's own, once outcome() has read it
         self.sel = selectors.DefaultSelector()
         for fd in self.buffers:
             os.set_blocking(fd, False)
@@ -215,6 +216,9 @@ class _Watch:
         report: dict[str, Any] = {}
         with contextlib.suppress(ValueError, AttributeError):
             report = json.loads(bytes(self.buffers[self.child.status]) or b"{}")
+        if not isinstance(report, dict):
+            report = {}
+        self.report = report
         parts, err_parts = _split(stdout, count), _split(stderr, count)
         # Without a final report (killed, timed out) the marks tell which segment was running.
         segment = report.get("segment", max(len(stdout.split(SEGMENT_MARK)) - 1, 0))
@@ -231,8 +235,10 @@ class _Watch:
 
 
 def supervise(program: dict[str, Any], spawn: Callable[[dict[str, Any], str], Child],
-              workdirs: Workdirs) -> dict[str, Any]:
-    """Spawn the program, watch it to the end, clean up after it; always an outcome."""
+              workdirs: Workdirs,
+              on_report: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Spawn the program, watch it to the end, clean up after it; always an outcome.
+    `on_report` gets the child's own final report (see child), if it wrote one."""
     workdir = workdirs.take()
     start = time.monotonic()
     try:
@@ -247,4 +253,7 @@ def supervise(program: dict[str, Any], spawn: Callable[[dict[str, Any], str], Ch
     finally:
         watch.close()
         workdirs.give_back(workdir)  # after the sweep: nothing of the program is left
-    return watch.outcome(gone)
+    outcome = watch.outcome(gone)
+    if on_report is not None:
+        on_report(watch.report)
+    return outcome
