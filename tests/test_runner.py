@@ -249,3 +249,18 @@ def test_a_pattern_one_program_compiled_is_compiled_ahead_for_the_next() -> None
         second = one.run(program(look))
     assert first.returncode == 0 and "FutureWarning" in first.stderr
     assert second.stdout == "True False\n['FutureWarning']\n", second.stdout + second.stderr
+
+
+def test_a_warning_of_the_compiler_reaches_the_program_as_in_a_fresh_interpreter(
+        runner: Runner) -> None:
+    """The server compiles the segments ahead (child.precompile) only when that is silent:
+    a SyntaxWarning is still shown by the program itself, every time, and it still runs."""
+    code = "x = 1\nprint(x is 1)\n"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, timeout=60)
+    assert "SyntaxWarning" in fresh.stderr
+    for _ in range(2):
+        outcome = runner.run(program(code, first_line=3))
+        assert outcome.stdout == fresh.stdout == "True\n"
+        assert 'content/page.md:4: SyntaxWarning: "is" with a literal' in outcome.stderr, \
+            outcome.stderr

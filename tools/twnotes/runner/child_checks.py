@@ -115,7 +115,10 @@ _FILTERS: dict[bool, list[Any]] = {}  # deprecations allowed -> the filter list 
 
 def prepare() -> None:
     """In the fork server, after its preload: both warning policies made once, so that a
-    child only swaps a list in (less work, fewer pages copied, in every program)."""
+    child only swaps a list in (less work, fewer pages copied, in every program); Twisted's
+    log watched from here if the server imported it."""
+    if "twisted.logger" in sys.modules:
+        FINDINGS.hook()  # the observer once here: every child inherits it (and an empty list)
     _FILTERS.clear()
     base = list(warnings.filters)
     with warnings.catch_warnings():

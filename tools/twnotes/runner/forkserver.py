@@ -27,7 +27,7 @@ import signal
 import sys
 
 from twnotes.runner import child_checks, patterns, sweep
-from twnotes.runner.child import prepare_signals, run_in_child
+from twnotes.runner.child import precompile, prepare_signals, run_in_child
 from twnotes.runner.protocol import MARKER_ENV, STATUS_FD
 from twnotes.runner.supervise import Child, Workdirs, supervise
 
@@ -106,7 +106,9 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, tmp_base: str) -> int:
     workdirs = Workdirs(tmp_base)
     try:
         for line in iter(stdin.readline, b""):
-            outcome = supervise(json.loads(line), spawn_fork, workdirs, _learn)
+            program = json.loads(line)
+            precompile(program)
+            outcome = supervise(program, spawn_fork, workdirs, _learn)
             stdout.write(json.dumps(outcome).encode() + b"\n")
             stdout.flush()
     finally:
