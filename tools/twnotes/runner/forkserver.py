@@ -118,9 +118,10 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, tmp_base: str) -> int:
 
 def _warm_name_lookups() -> None:
     """A process's first host name lookup loads the C library's name service configuration
-    (about 2 ms; twisted.mail.smtp calls socket.getfqdn() when imported, in each program):
-    done once here, for programs that use sockets, and only through /etc/hosts (the server
-    never sends a DNS query). Each program still makes its own lookups."""
+    and Python's idna codec (encodings.idna, stringprep): about 2 ms, and twisted.mail.smtp
+    calls socket.getfqdn() when imported, in each program. Done once here, for programs that
+    use sockets, and only through /etc/hosts (the server never sends a DNS query). Each
+    program still makes its own lookups."""
     socket = sys.modules.get("socket")
     if socket is None:
         return
