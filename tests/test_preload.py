@@ -173,3 +173,19 @@ def test_a_module_left_to_the_program_has_its_code_read_ahead_while_unchanged(
         after = probe(runner, ["uses_reactor"], code)
     assert before == "[]\n1 SourceFileLoader True True True"
     assert after == "[]\n22 SourceFileLoader False True True"
+
+
+def test_a_module_whose_compiling_warns_is_compiled_by_each_program(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No code read ahead when compiling the source warned (no .pyc: the servers write
+    none): the program compiles it and, under its DeprecationWarning policy, fails there
+    as `python -W error::DeprecationWarning` would."""
+    folder = tmp_path / "mods"
+    folder.mkdir()
+    (folder / "escapes.py").write_text(
+        'from twisted.internet import reactor\nPATTERN = "\\d+"\n', encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+    with Runner(workers=1, preload=["escapes"]) as runner:
+        outcome = runner.run(Program((Segment("import escapes"),), "p.md"))
+    assert outcome.exception == "builtins.SyntaxError", outcome.stderr
+    assert "invalid escape sequence" in outcome.stderr

@@ -36,6 +36,7 @@ class CodeFinder:
         if name in self.codes:
             return
         import importlib.util
+        import warnings
 
         with contextlib.suppress(Exception):
             spec = importlib.util.find_spec(name)
@@ -44,8 +45,12 @@ class CodeFinder:
             if not isinstance(origin, str) or not origin.endswith(".py") or loader is None:
                 return
             info = os.stat(origin)
-            code = loader.get_code(name)
-            if code is not None:
+            # Without a valid .pyc the source is compiled here: a warning of the compiler
+            # (an invalid escape is a DeprecationWarning) must reach each program instead.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                code = loader.get_code(name)
+            if code is not None and not caught:
                 self.codes[name] = (origin, (info.st_mtime_ns, info.st_size), code)
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
