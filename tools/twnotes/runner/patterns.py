@@ -50,9 +50,11 @@ def new_since_fork() -> list[list[Any]]:
 
 
 def mark_fork() -> None:
-    """In the server, before it forks: what the child's cache holds already."""
+    """In the server, before it forks: what the child's cache holds already (once the
+    server has learned all it will, children need not report anything)."""
     cache = _cache()
-    _AT_FORK[0] = len(cache) if cache is not None else 0
+    known = len(cache) if cache is not None else 0
+    _AT_FORK[0] = sys.maxsize if known >= LEARN_LIMIT else known
 
 
 def learn(patterns: object) -> None:
