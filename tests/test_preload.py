@@ -152,3 +152,40 @@ def test_a_module_that_makes_a_server_unfit_is_left_out(bad_modules: Path) -> No
         # A left-out module still imports in the program, and its warning is seen there.
         outcome = runner.run(Program((Segment("import warns_deprecated"),), "p.md"))
         assert outcome.exception == "builtins.DeprecationWarning"
+
+
+def test_a_module_left_to_the_program_has_its_code_read_ahead_while_unchanged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module that imports the reactor at its top level runs in each program, from the
+    code the server read ahead (runner.codecache); once its source changes, from the file."""
+    folder = tmp_path / "mods"
+    folder.mkdir()
+    module = folder / "uses_reactor.py"
+    module.write_text("from twisted.internet import reactor\nVALUE = 1\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+    code = ("import sys, uses_reactor as m\nloader = m.__spec__.loader\n"
+            "print(m.VALUE, type(loader).__name__, 'get_code' in vars(loader), "
+            "m.__file__ == m.__spec__.origin, 'twisted.internet.reactor' in sys.modules)\n")
+    with Runner(workers=1, preload=["uses_reactor"]) as runner:
+        before = probe(runner, ["uses_reactor", "twisted.internet.reactor"], code)
+        module.write_text("from twisted.internet import reactor\nVALUE = 22\n",
+                          encoding="utf-8")
+        after = probe(runner, ["uses_reactor"], code)
+    assert before == "[]\n1 SourceFileLoader True True True"
+    assert after == "[]\n22 SourceFileLoader False True True"
+
+
+def test_a_module_whose_compiling_warns_is_compiled_by_each_program(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No code read ahead when compiling the source warned (no .pyc: the servers write
+    none): the program compiles it and, under its DeprecationWarning policy, fails there
+    as `python -W error::DeprecationWarning` would."""
+    folder = tmp_path / "mods"
+    folder.mkdir()
+    (folder / "escapes.py").write_text(
+        'from twisted.internet import reactor\nPATTERN = "\\d+"\n', encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+    with Runner(workers=1, preload=["escapes"]) as runner:
+        outcome = runner.run(Program((Segment("import escapes"),), "p.md"))
+    assert outcome.exception == "builtins.SyntaxError", outcome.stderr
+    assert "invalid escape sequence" in outcome.stderr

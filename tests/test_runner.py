@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,6 +155,19 @@ def test_each_program_runs_in_a_fresh_main_module(runner: Runner) -> None:
     assert (first.stdout, second.stdout) == ("__main__\n", "False\n")
 
 
+def test_signal_dispositions_and_mask_are_a_fresh_interpreters(runner: Runner) -> None:
+    """The servers ignore SIGINT and work out once what a child resets: every program still
+    starts with the handlers and the (empty) mask of `python -c`."""
+    code = ("import signal\nprint(sorted((int(s), repr(signal.getsignal(s))) for s in "
+            "signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP)), "
+            "signal.pthread_sigmask(signal.SIG_BLOCK, []))")
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, timeout=60).stdout
+    assert "default_int_handler" in fresh
+    for _ in range(2):  # the first program of a server, and one after it
+        assert runner.run(program(code)).stdout == fresh
+
+
 def test_the_fork_server_has_not_installed_a_reactor() -> None:
     code = "import sys\nprint('twisted.internet.reactor' in sys.modules)\n"
     outcome = run_program(program(code))
@@ -218,3 +232,35 @@ def test_exec_mode_also_ends_a_process_in_a_new_session() -> None:
     assert not outcome.leftover
     # Not our child in exec mode: its new parent reaps the zombie.
     assert not_running(int(outcome.stdout))
+
+
+def test_a_pattern_one_program_compiled_is_compiled_ahead_for_the_next() -> None:
+    """re's cache is learned by the server (see runner.patterns); a pattern that warns when
+    compiled is not, so that each program still sees its warning."""
+    quiet, noisy = "twnotes-[a-z]+-learned", "[[twnotes]"
+    compile_both = f"import re\nre.compile({quiet!r})\nre.compile({noisy!r})\n"
+    look = (f"import re, warnings\nprint((str, {quiet!r}, 0) in re._cache, "
+            f"(str, {noisy!r}, 0) in re._cache)\n"
+            f"with warnings.catch_warnings(record=True) as w:\n"
+            f"    warnings.simplefilter('always')\n    re.compile({noisy!r})\n"
+            f"print([x.category.__name__ for x in w])\n")
+    with Runner(workers=1) as one:
+        first = one.run(program(compile_both))
+        second = one.run(program(look))
+    assert first.returncode == 0 and "FutureWarning" in first.stderr
+    assert second.stdout == "True False\n['FutureWarning']\n", second.stdout + second.stderr
+
+
+def test_a_warning_of_the_compiler_reaches_the_program_as_in_a_fresh_interpreter(
+        runner: Runner) -> None:
+    """The server compiles the segments ahead (child.precompile) only when that is silent:
+    a SyntaxWarning is still shown by the program itself, every time, and it still runs."""
+    code = "x = 1\nprint(x is 1)\n"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, timeout=60)
+    assert "SyntaxWarning" in fresh.stderr
+    for _ in range(2):
+        outcome = runner.run(program(code, first_line=3))
+        assert outcome.stdout == fresh.stdout == "True\n"
+        assert 'content/page.md:4: SyntaxWarning: "is" with a literal' in outcome.stderr, \
+            outcome.stderr

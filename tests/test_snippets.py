@@ -254,6 +254,23 @@ def test_a_failure_is_never_cached(tmp_path: Path) -> None:
         assert counting.programs == 2
 
 
+def test_an_emptied_or_cut_cache_entry_is_a_miss_and_runs_again(tmp_path: Path) -> None:
+    """Cache entries are not fsynced: what a crash can leave (an empty or cut file) is read
+    as a miss, the snippet runs again and its entry is written whole."""
+    cache = Cache(tmp_path / "c")
+    path = page("p.md", "```python\nprint(7)\n```\n\n```output\n7\n```\n")
+    with CountingRunner() as counting:
+        run(path, counting, cache)
+        [entry] = list((tmp_path / "c").iterdir())
+        whole = entry.read_bytes()
+        for damaged in (b"", whole[: len(whole) // 2]):
+            entry.write_bytes(damaged)
+            [result] = run(path, counting, cache)
+            assert (result.status, result.cached) == ("passed", False)
+            assert json.loads(entry.read_bytes())["stdout"] == "7\n"  # whole again
+        assert counting.programs == 3
+
+
 def test_no_cache_forces_a_run() -> None:
     path = page("p.md", "```python\nprint(1)\n```\n")
     assert "(0 from cache)" in cli(str(path))[1]

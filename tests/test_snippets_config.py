@@ -129,3 +129,18 @@ def test_a_broken_pyproject_is_bad_input() -> None:
     Path("pyproject.toml").write_text("[tool.twnotes\n", encoding="utf-8")
     code, _, err = cli("x.md")
     assert code == 2 and err.startswith(str(Path.cwd().resolve() / "pyproject.toml"))
+
+
+def test_bad_settings_close_the_runner_the_command_line_started_early() -> None:
+    """`twnotes snippets` spawns the fork servers before it reads the settings: bad settings
+    still end them (the zygote exits) and run nothing."""
+    from twnotes.runner import Runner
+
+    pyproject("results = 1")
+    runner = Runner(workers=1)
+    runner.prestart()
+    assert runner._spare is not None
+    zygote = runner._spare.proc
+    code = command([Path("x.md")], runner=runner, out=io.StringIO(), err=io.StringIO())
+    assert code == 2
+    assert zygote.wait(timeout=30) == 0

@@ -61,6 +61,19 @@ def test_a_deferred_dropped_in_a_function_is_found_too(runner: Runner) -> None:
     assert result.status == "failed" and "Unhandled error in Deferred" in result.message
 
 
+def test_a_deferred_in_a_cycle_that_reached_the_oldest_generation_is_found_too(
+        runner: Runner) -> None:
+    """The final collection is a full one once the program's objects reach the oldest
+    generation (a cycle that survived two full collections, then was dropped)."""
+    code = ("import gc\nfrom twisted.internet import defer\n"
+            "class Holder:\n    pass\n"
+            "h = Holder()\nh.me = h\nh.d = defer.fail(KeyError('old'))\n"
+            "gc.collect()\ngc.collect()\nassert h in gc.get_objects(generation=2)\ndel h\n")
+    [result] = results(runner, fence(code))
+    assert result.status == "failed" and "Unhandled error in Deferred" in result.message
+    assert "KeyError: 'old'" in result.detail
+
+
 def test_log_err_fails_and_points_at_the_line_of_the_traceback(runner: Runner) -> None:
     code = ("from twisted.python import log\n"
             "try:\n    1 / 0\nexcept ZeroDivisionError:\n    log.err(None, 'oops')\n")

@@ -88,12 +88,20 @@ def add_snippets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                         help="programs run at once (default: CPU count)")
 
     def run(args: argparse.Namespace) -> int:
+        runner = None
+        if not args.list:
+            from twnotes.runner import Runner
+
+            # The fork servers' interpreter starts now, while this one imports the snippet
+            # modules (Markdown parsing, judging) and reads the pages.
+            runner = Runner(workers=args.jobs)
+            runner.prestart()
         from twnotes.snippets import command
 
         return command(
             args.paths or None, list_only=args.list, update=args.update,
             json_path=args.json, pattern=args.pattern, shard=args.shard,
-            use_cache=not args.no_cache, jobs=args.jobs,
+            use_cache=not args.no_cache, jobs=args.jobs, runner=runner,
         )
 
     parser.set_defaults(func=run)

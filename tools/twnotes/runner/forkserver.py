@@ -26,8 +26,8 @@ import os
 import signal
 import sys
 
-from twnotes.runner import child_checks, sweep
-from twnotes.runner.child import run_in_child
+from twnotes.runner import child_checks, patterns, sweep
+from twnotes.runner.child import precompile, prepare_signals, run_in_child
 from twnotes.runner.protocol import MARKER_ENV, STATUS_FD
 from twnotes.runner.supervise import Child, Workdirs, supervise
 
@@ -61,6 +61,7 @@ def spawn_fork(program: dict[str, Any], workdir: str) -> Child:
     # are then written once by the server, not copied by each child.
     os.environ.update({MARKER_ENV: token, "HOME": workdir, "TMPDIR": workdir})
     gc.freeze()  # what the server holds now: never scanned by the child's collections
+    patterns.mark_fork()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         try:
@@ -85,6 +86,12 @@ def spawn_fork(program: dict[str, Any], workdir: str) -> Child:
     return Child(pid, out_r, err_r, st_r, reaper, reap_others=True, token=token)
 
 
+def _learn(report: dict[str, Any]) -> None:
+    """Between two programs: what the last one taught the server (see patterns)."""
+    if "patterns" in report:
+        patterns.learn(report["patterns"])
+
+
 def serve(stdin: BinaryIO, stdout: BinaryIO, tmp_base: str) -> int:
     """One fork server: read programs, answer outcomes, one JSON line each, until EOF.
 
@@ -93,17 +100,36 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, tmp_base: str) -> int:
     """
     sweep.become_subreaper()
     child_checks.prepare()
+    prepare_signals()
     stdout.write(json.dumps({"ready": True, "pid": os.getpid()}).encode() + b"\n")
     stdout.flush()
     workdirs = Workdirs(tmp_base)
     try:
         for line in iter(stdin.readline, b""):
-            outcome = supervise(json.loads(line), spawn_fork, workdirs)
+            program = json.loads(line)
+            precompile(program)
+            outcome = supervise(program, spawn_fork, workdirs, _learn)
             stdout.write(json.dumps(outcome).encode() + b"\n")
             stdout.flush()
     finally:
         workdirs.close()
     return 0
+
+
+def _warm_name_lookups() -> None:
+    """A process's first host name lookup loads the C library's name service configuration
+    and Python's idna codec (encodings.idna, stringprep): about 2 ms, and twisted.mail.smtp
+    calls socket.getfqdn() when imported, in each program. Done once here, for programs that
+    use sockets, and only through /etc/hosts (the server never sends a DNS query). Each
+    program still makes its own lookups."""
+    socket = sys.modules.get("socket")
+    if socket is None:
+        return
+    with contextlib.suppress(OSError, UnicodeError):
+        with open("/etc/hosts", encoding="utf-8") as hosts:
+            if not any("localhost" in line.split("#")[0].split()[1:] for line in hosts):
+                return
+        socket.getaddrinfo("localhost", None)
 
 
 def _readline_fd(fd: int) -> bytes:
@@ -160,6 +186,7 @@ def serve_group(pairs: Sequence[tuple[int, int]]) -> int:
             os.write(pairs[0][1], json.dumps({"ready": False, "exclude": culprit, "why": why})
                      .encode() + b"\n")
             return 3
+    _warm_name_lookups()
     gc.freeze()  # the preloaded objects: never scanned by a child's gc.collect(), never copied
     pids = _fork_servers(pairs, str(request["tmp"]))
     for r, w in pairs:

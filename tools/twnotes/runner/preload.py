@@ -24,6 +24,8 @@ import re
 import sys
 import warnings
 
+from twnotes.runner import codecache
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -198,6 +200,7 @@ def import_ahead(names: Sequence[str]) -> tuple[str, str]:
             instead = _instead_of(name)
             if instead is not None:
                 queue_[:0] = instead
+                codecache.read_ahead(name)  # its code at least (each program runs it)
                 continue
             why = _import_one(name)
             if why:

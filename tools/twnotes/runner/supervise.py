@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
-import selectors
+import select
 import signal
 import stat
 import time
@@ -112,16 +113,20 @@ class _Watch:
         self.truncated = self.interrupted = False
         self.status = "exited"
         self.returncode: int | None = None
-        self.sel = selectors.DefaultSelector()
+        self.report: dict[str, Any] = {}  # the child's own, once outcome() has read it
+        # poll(), not selectors: no epoll instance and no key objects per program (the
+        # server's every allocation between two forks copies a page the child shares).
+        self.poller = select.poll()
+        self.open_fds = set(self.buffers)  # not at end of file yet
         for fd in self.buffers:
             os.set_blocking(fd, False)
-            self.sel.register(fd, selectors.EVENT_READ)
+            self.poller.register(fd, select.POLLIN)
         # A pidfd becomes readable when the child exits: no polling delay after the output.
         self.pidfd = -1
         if hasattr(os, "pidfd_open"):
             with contextlib.suppress(OSError):
                 self.pidfd = os.pidfd_open(child.pid)
-                self.sel.register(self.pidfd, selectors.EVENT_READ)
+                self.poller.register(self.pidfd, select.POLLIN)
 
     def pump(self, fd: int) -> bool:
         """Read what is there; False once the output limit is passed."""
@@ -129,7 +134,8 @@ class _Watch:
         while True:
             data = _read_available(fd)
             if data is None:
-                self.sel.unregister(fd)
+                self.poller.unregister(fd)
+                self.open_fds.discard(fd)
                 return True
             if not data:
                 return True
@@ -159,8 +165,9 @@ class _Watch:
             else deadline
         # Without a pidfd, poll the exit every 20 ms: a grandchild may hold the pipes open.
         poll = 0.02 if self.pidfd < 0 else 1.0
-        for key, _ in self.sel.select(timeout=max(0.0, min(wake - now, poll))):
-            if key.fd != self.pidfd and not self.pump(int(key.fd)):
+        wait_ms = math.ceil(max(0.0, min(wake - now, poll)) * 1000)
+        for fd, _ in self.poller.poll(wait_ms):
+            if fd != self.pidfd and fd in self.open_fds and not self.pump(fd):
                 self.status = "output_limit"
                 return True
         return False
@@ -172,10 +179,10 @@ class _Watch:
         while not self._turn(deadline, stop_at):
             pass
         if self.pidfd >= 0:
-            self.sel.unregister(self.pidfd)
+            self.poller.unregister(self.pidfd)
         if self.status == "exited":  # what the program wrote just before it ended
-            for key in list(self.sel.get_map().values()):
-                if not self.pump(int(key.fd)):
+            for fd in sorted(self.open_fds):
+                if not self.pump(fd):
                     self.status = "output_limit"
 
     def reap(self) -> None:
@@ -198,12 +205,11 @@ class _Watch:
             self.returncode = self.child.reaper()
         gone = sweep.sweep(self.child.token, self.child.reap_others, self._reap_all) and gone
         if self.status != "output_limit" and not self.truncated:
-            for key in list(self.sel.get_map().values()):
-                self.pump(int(key.fd))
+            for fd in sorted(self.open_fds):
+                self.pump(fd)
         return gone
 
     def close(self) -> None:
-        self.sel.close()
         for fd in [*self.buffers, self.pidfd] if self.pidfd >= 0 else self.buffers:
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -215,6 +221,9 @@ class _Watch:
         report: dict[str, Any] = {}
         with contextlib.suppress(ValueError, AttributeError):
             report = json.loads(bytes(self.buffers[self.child.status]) or b"{}")
+        if not isinstance(report, dict):
+            report = {}
+        self.report = report
         parts, err_parts = _split(stdout, count), _split(stderr, count)
         # Without a final report (killed, timed out) the marks tell which segment was running.
         segment = report.get("segment", max(len(stdout.split(SEGMENT_MARK)) - 1, 0))
@@ -231,8 +240,10 @@ class _Watch:
 
 
 def supervise(program: dict[str, Any], spawn: Callable[[dict[str, Any], str], Child],
-              workdirs: Workdirs) -> dict[str, Any]:
-    """Spawn the program, watch it to the end, clean up after it; always an outcome."""
+              workdirs: Workdirs,
+              on_report: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Spawn the program, watch it to the end, clean up after it; always an outcome.
+    `on_report` gets the child's own final report (see child), if it wrote one."""
     workdir = workdirs.take()
     start = time.monotonic()
     try:
@@ -247,4 +258,7 @@ def supervise(program: dict[str, Any], spawn: Callable[[dict[str, Any], str], Ch
     finally:
         watch.close()
         workdirs.give_back(workdir)  # after the sweep: nothing of the program is left
-    return watch.outcome(gone)
+    outcome = watch.outcome(gone)
+    if on_report is not None:
+        on_report(watch.report)
+    return outcome

@@ -42,4 +42,7 @@ class Cache:
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        util.atomic_write(self.folder / f"{key}.json", json.dumps(outcome.to_json()).encode())
+        # Not fsynced (one fsync per passed snippet): an entry a crash loses or empties is
+        # unreadable JSON, i.e. a miss, and the snippet simply runs again.
+        util.atomic_write(self.folder / f"{key}.json", json.dumps(outcome.to_json()).encode(),
+                          durable=False)

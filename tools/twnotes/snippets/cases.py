@@ -39,17 +39,15 @@ def versions() -> Versions:
 def _installed_version(name: str) -> str:
     """The Version field of the first `name-*.dist-info` on sys.path (names compared
     case-insensitively, as installers spell them either way); "not installed" if none."""
+    import glob
+
+    # One pattern for the one name, each letter either case: no listing of every dist-info.
+    pattern = "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else glob.escape(c)
+                      for c in name) + "-*.dist-info"
     for entry in sys.path:
-        folder = Path(entry or ".")
-        try:
-            found = sorted(folder.glob("*.dist-info"))
-        except OSError:
-            continue
-        for info in found:
-            if info.name.lower().split("-", 1)[0] != name:
-                continue
+        for info in sorted(glob.glob(pattern, root_dir=entry or ".")):
             try:
-                text = (info / "METADATA").read_text(encoding="utf-8")
+                text = (Path(entry or ".") / info / "METADATA").read_text(encoding="utf-8")
             except OSError:
                 continue
             match = re.search(r"^Version:\s*(\S+)", text, re.MULTILINE)

@@ -36,9 +36,12 @@ def command(paths: Sequence[Path] | None = None, *, list_only: bool = False,
             update: bool = False, json_path: Path | None = None,
             pattern: Sequence[str] | str | None = None, shard: tuple[int, int] | None = None,
             use_cache: bool = True, jobs: int | None = None, out: Any = None,
-            err: Any = None, settings: Settings | None = None) -> int:
+            err: Any = None, settings: Settings | None = None,
+            runner: Runner | None = None) -> int:
     """`twnotes snippets`: 0 all passed, 1 a failure, 2 bad input (nothing run then),
-    5 when -k selects nothing (as pytest does when no test is selected)."""
+    5 when -k selects nothing (as pytest does when no test is selected).
+
+    `runner`: one started early by the caller (its servers spawned already); closed here."""
     import sys
     import time
 
@@ -48,9 +51,13 @@ def command(paths: Sequence[Path] | None = None, *, list_only: bool = False,
     try:
         settings = settings or config.load()
     except config.ConfigError as exc:
+        if runner is not None:
+            runner.close()
         print(exc, file=err)
         return 2
-    with Runner(workers=jobs, extra_preload=settings.preload) as runner:
+    runner = runner or Runner(workers=jobs)
+    runner.extra_preload = tuple(settings.preload)
+    with runner:
         if not list_only:
             runner.prestart()  # the servers' interpreter starts while the pages are read
         return _command(runner, paths, settings, list_only=list_only, update=update,
