@@ -30,7 +30,9 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".cache" / "mutation"
@@ -207,25 +209,6 @@ def skip_annotations(session: Path) -> None:
                                                        output="in a type annotation"))
 
 
-def counts(session: Path) -> tuple[int, int, int]:
-    """(killed, survived, incompetent) over the mutants that ran."""
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
-
-    killed = survived = other = 0
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        for _, result in db.completed_work_items:
-            if result.worker_outcome == WorkerOutcome.SKIPPED:
-                continue
-            if result.test_outcome == TestOutcome.KILLED:
-                killed += 1
-            elif result.test_outcome == TestOutcome.SURVIVED:
-                survived += 1
-            else:
-                other += 1
-    return killed, survived, other
-
-
 def _changed(diff: str | None) -> str:
     """The mutated line of a cosmic-ray diff: `old -> new`, stripped."""
     lines = (diff or "").splitlines()
@@ -234,25 +217,54 @@ def _changed(diff: str | None) -> str:
     return f"{' / '.join(old) or '?'} -> {' / '.join(new) or '?'}"
 
 
-def survivors(session: Path) -> list[str]:
-    """One line per surviving mutant: file:line operator: old -> new, in source order."""
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+@dataclasses.dataclass(frozen=True)
+class Tally:
+    """What the mutants that ran came to: counts, and one line per survivor."""
 
-    rows = []
+    killed: int
+    other: int  # incompetent: neither killed nor survived (cosmic-ray could not judge)
+    survivors: tuple[str, ...]  # file:line operator: old -> new, in source order
+
+    @property
+    def survived(self) -> int:
+        return len(self.survivors)
+
+    @property
+    def ran(self) -> int:
+        return self.killed + self.survived + self.other
+
+
+def _ran(session: Path) -> Iterator[tuple[Any, Any]]:
+    """(work item, result) of every mutant that ran (the skipped ones left out)."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome
+
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
-            if (result.worker_outcome == WorkerOutcome.SKIPPED
-                    or result.test_outcome != TestOutcome.SURVIVED):
-                continue
+            if result.worker_outcome != WorkerOutcome.SKIPPED:
+                yield item, result
+
+
+def tally(session: Path) -> Tally:
+    """Counts and survivors of a session, in one pass over the mutants that ran."""
+    from cosmic_ray.work_item import TestOutcome
+
+    killed = other = 0
+    rows = []
+    for item, result in _ran(session):
+        if result.test_outcome == TestOutcome.KILLED:
+            killed += 1
+        elif result.test_outcome == TestOutcome.SURVIVED:
             mutation = item.mutations[0]
-            line = mutation.start_pos[0]
-            rows.append((str(mutation.module_path), line,
+            rows.append((str(mutation.module_path), mutation.start_pos[0],
                          f"{mutation.operator_name.rsplit('/', 1)[-1]}: {_changed(result.diff)}"))
-    return [f"  {path}:{line} {what}" for path, line, what in sorted(rows)]
+        else:
+            other += 1
+    return Tally(killed, other,
+                 tuple(f"  {path}:{line} {what}" for path, line, what in sorted(rows)))
 
 
-def run_cosmic_ray(module: Module) -> tuple[int, int, int]:
+def run_cosmic_ray(module: Module) -> Tally:
     baseline(module.tests)
     config = config_for(module)
     session = WORK / f"{module.name}.sqlite"
@@ -265,7 +277,7 @@ def run_cosmic_ray(module: Module) -> tuple[int, int, int]:
         keep_a_sample(session, module.sample)
     subprocess.run([cosmic, "exec", str(config), str(session)], cwd=TREE, env=environment(),
                    check=True)
-    return counts(session)
+    return tally(session)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,14 +300,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.modules or list(modules):
         module = modules[name]
         started = time.monotonic()
-        killed, survived, other = run_cosmic_ray(module)
-        ran = killed + survived + other
-        share = killed / ran if ran else 0.0
-        rows.append(f"{name:10} {killed:5}/{ran:<5} killed ({share:6.1%}), {survived} survived, "
-                    f"{other} incompetent; sample 1/{module.sample}; "
-                    f"{time.monotonic() - started:.0f} s")
+        result = run_cosmic_ray(module)
+        share = result.killed / result.ran if result.ran else 0.0
+        rows.append(f"{name:10} {result.killed:5}/{result.ran:<5} killed ({share:6.1%}), "
+                    f"{result.survived} survived, {result.other} incompetent; "
+                    f"sample 1/{module.sample}; {time.monotonic() - started:.0f} s")
         print(rows[-1], flush=True)
-        print("\n".join(survivors(WORK / f"{name}.sqlite")), flush=True)
+        print("\n".join(result.survivors), flush=True)
     print("\n".join(["", "module     killed/ran", *rows]))
     print(f"survivors: {BIN / 'cr-report'} --show-output {WORK}/MODULE.sqlite")
     return 0 if ok else 1
