@@ -209,6 +209,49 @@ def skip_annotations(session: Path) -> None:
                                                        output="in a type annotation"))
 
 
+def load_equivalents() -> list[dict[str, str]]:
+    table = tomllib.loads((ROOT / "mutation" / "equivalent.toml").read_text(encoding="utf-8"))
+    return list(table.get("mutant", []))
+
+
+def _is(entry: dict[str, str], mutation: Any, line: str) -> bool:
+    return (str(mutation.module_path) == str(PACKAGE / entry["file"])
+            and mutation.operator_name.rsplit("/", 1)[-1] == entry["operator"]
+            and line.strip() == entry["line"])
+
+
+def skip_equivalents(session: Path, module: Module) -> int:
+    """Mark the mutants of mutation/equivalent.toml skipped: no behaviour of the code can
+    tell them from the original, so they are out of the denominator. An entry of this
+    module's files that matches no mutant at all is stale (the code moved): the run stops."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    entries = [e for e in load_equivalents()
+               if str(PACKAGE / e["file"]).startswith(module.path)]
+    matched: set[int] = set()
+    skipped = 0
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        pending = {item.job_id for item in db.pending_work_items}
+        for item in list(db.work_items):
+            mutation = item.mutations[0]
+            text = (TREE / mutation.module_path).read_text(encoding="utf-8").splitlines()
+            line = text[mutation.start_pos[0] - 1]
+            for index, entry in enumerate(entries):
+                if not _is(entry, mutation, line):
+                    continue
+                matched.add(index)
+                if item.job_id in pending:
+                    skipped += 1
+                    db.set_result(item.job_id, WorkResult(
+                        worker_outcome=WorkerOutcome.SKIPPED,
+                        output=f"equivalent: {entry['reason']}"))
+    stale = [e for i, e in enumerate(entries) if i not in matched]
+    if stale:
+        raise SystemExit(f"mutation/equivalent.toml: no mutant matches {stale[0]}")
+    return skipped
+
+
 def _changed(diff: str | None) -> str:
     """The mutated line of a cosmic-ray diff: `old -> new`, stripped."""
     lines = (diff or "").splitlines()
@@ -275,6 +318,10 @@ def run_cosmic_ray(module: Module) -> Tally:
     skip_annotations(session)
     if module.sample > 1:
         keep_a_sample(session, module.sample)
+    equivalent = skip_equivalents(session, module)
+    if equivalent:
+        print(f"{module.name}: {equivalent} equivalent mutants left out "
+              "(mutation/equivalent.toml)", flush=True)
     subprocess.run([cosmic, "exec", str(config), str(session)], cwd=TREE, env=environment(),
                    check=True)
     return tally(session)
