@@ -12,7 +12,7 @@ Two parts, one module at a time (the machine is shared):
 - cosmic-ray: every operator mutant of each module of mutation/modules.toml (or one in
   `sample`, a fixed stride), judged by that module's test files only.
 
-    python -m mutation.run [--named-only] [MODULE ...]
+    python -m mutation.run [--named-only | --no-named] [MODULE ...]
 
 prints killed/total per module and exits 1 if a named mutant survives.
 """
@@ -330,6 +330,8 @@ def run_cosmic_ray(module: Module) -> Tally:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mutation.run")
     parser.add_argument("--named-only", action="store_true")
+    parser.add_argument("--no-named", action="store_true",
+                        help="leave the named mutants out (re-running one module)")
     parser.add_argument("modules", nargs="*")
     args = parser.parse_args(argv)
     modules = load_modules()
@@ -339,11 +341,14 @@ def main(argv: list[str] | None = None) -> int:
                      f"{', '.join(modules)})")
     WORK.mkdir(parents=True, exist_ok=True)
     copy_tree()
-    print("named mutants (mutation/named.toml):", flush=True)
-    ok = run_named()
+    ok = True
+    if not args.no_named:
+        print("named mutants (mutation/named.toml):", flush=True)
+        ok = run_named()
     if args.named_only:
         return 0 if ok else 1
     rows = []
+    total = Tally(0, 0, ())
     for name in args.modules or list(modules):
         module = modules[name]
         started = time.monotonic()
@@ -354,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"sample 1/{module.sample}; {time.monotonic() - started:.0f} s")
         print(rows[-1], flush=True)
         print("\n".join(result.survivors), flush=True)
+        total = Tally(total.killed + result.killed, total.other + result.other,
+                      total.survivors + result.survivors)
+    share = total.killed / total.ran if total.ran else 0.0
+    rows.append(f"{'overall':10} {total.killed:5}/{total.ran:<5} killed ({share:6.1%})")
     print("\n".join(["", "module     killed/ran", *rows]))
     print(f"survivors: {BIN / 'cr-report'} --show-output {WORK}/MODULE.sqlite")
     return 0 if ok else 1
