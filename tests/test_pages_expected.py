@@ -55,6 +55,12 @@ def test_a_bom_is_skipped_on_the_first_line_only() -> None:
     assert lines_of("a\n").bom == 0
 
 
+def test_lines_of_equal_length() -> None:
+    # Offsets 0, 2, 4: each start is the previous one plus the length of its line.
+    assert lines_of("a\nb\nc\n").starts == [0, 2, 4]
+    assert lines_of("ab\ncd\nef\ngh").starts == [0, 3, 6, 9]
+
+
 def test_blank_lines_and_an_empty_text() -> None:
     lines = lines_of("\n\r\n\r")
     assert lines.starts == [0, 1, 3]
@@ -72,6 +78,8 @@ def test_blank_lines_and_an_empty_text() -> None:
     ("\n\n---\ntitle: t\n", 3, "front matter opened with '---' is never closed"),
     ("\n \n+++\na = 1\n", 3, "front matter opened with '+++' is never closed"),
     ("\n+++ a\n+++\n", 2, "text after the opening +++ of the front matter"),
+    ("---\na: 1\nb: 2\n--- x\n", 4, "text after the closing --- of the front matter: "
+     "Hugo renders it as page body; move it to the next line"),
 ])
 def test_a_bad_opening_after_blank_lines_names_the_fence_line(
         text: str, line: int, reason: str) -> None:
@@ -88,6 +96,17 @@ def test_a_bad_opening_after_blank_lines_names_the_fence_line(
 ])
 def test_markdown_sees_the_front_matter_blanked(text: str, source: str) -> None:
     assert pages.parse_page_text(Path("p.md"), text).markdown_source() == source
+
+
+@pytest.mark.parametrize(("raw", "line", "reason"), [
+    (b"a\n\xff", 2, "invalid UTF-8 at byte 2"),
+    (b"a\nb\nc\n\xff", 4, "invalid UTF-8 at byte 6"),
+    (b"\n\x00", 2, "NUL byte in text"),
+])
+def test_the_line_of_a_bad_byte(raw: bytes, line: int, reason: str) -> None:
+    with pytest.raises(pages.PageError) as error:
+        pages.decode(Path("p.md"), raw)
+    assert (error.value.line, error.value.reason) == (line, reason)
 
 
 def test_page_errors_print_one_line_each_in_line_order() -> None:
