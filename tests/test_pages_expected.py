@@ -7,6 +7,7 @@ one recomputed with pages itself.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from pathlib import Path
@@ -61,6 +62,20 @@ def test_lines_of_equal_length() -> None:
     assert lines_of("ab\ncd\nef\ngh").starts == [0, 3, 6, 9]
 
 
+def test_a_long_page_ends_at_its_last_line() -> None:
+    # Past 256 lines (where CPython stops sharing int objects) the offsets still hold.
+    lines = lines_of("ab\n" * 299 + "cd")
+    assert len(lines) == 300
+    assert (lines.start(299), lines.end(299), lines.content(299)) == (897, 899, "cd")
+    assert (lines.end(298), lines.ending(298), lines.line_of(898)) == (896, "\n", 300)
+
+
+def test_a_page_is_frozen() -> None:
+    page = pages.parse_page_text(Path("p.md"), "x\n")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        page.text = "y\n"  # type: ignore[misc]
+
+
 def test_blank_lines_and_an_empty_text() -> None:
     lines = lines_of("\n\r\n\r")
     assert lines.starts == [0, 1, 3]
@@ -76,6 +91,8 @@ def test_blank_lines_and_an_empty_text() -> None:
 
 @pytest.mark.parametrize(("text", "line", "reason"), [
     ("\n\n---\ntitle: t\n", 3, "front matter opened with '---' is never closed"),
+    ("\n---\ntitle: t\n", 2, "front matter opened with '---' is never closed"),
+    ("\n\n\n+++\n", 4, "front matter opened with '+++' is never closed"),
     ("\n \n+++\na = 1\n", 3, "front matter opened with '+++' is never closed"),
     ("\n+++ a\n+++\n", 2, "text after the opening +++ of the front matter"),
     ("---\na: 1\nb: 2\n--- x\n", 4, "text after the closing --- of the front matter: "

@@ -1,0 +1,156 @@
+"""snippets' pure helpers against values written out by hand: where the cache lives, -k ids,
+shards, and how long texts are cut for a failure or the JSON (survivors of `make mutation`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from twnotes.runner import Outcome
+from twnotes.snippets import Cache, default_cache_dir, id_matches, parse_shard, select, verdicts
+
+# ---------------------------------------------------------------------------- the cache
+
+
+def test_the_cache_dir_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            ) -> None:
+    monkeypatch.setenv("TWNOTES_CACHE_DIR", str(tmp_path / "mine"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv("TWNOTES_CACHE_DIR")
+    assert default_cache_dir() == tmp_path / "xdg" / "twnotes" / "snippets"
+
+
+@pytest.mark.parametrize("marker", [".git", "config.toml"])
+def test_the_cache_dir_in_the_site_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        marker: str) -> None:
+    monkeypatch.delenv("TWNOTES_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    site = tmp_path / "site"
+    (site / "content" / "notes").mkdir(parents=True)
+    if marker == ".git":
+        (site / ".git").mkdir()
+    else:
+        (site / "config.toml").write_text("", encoding="utf-8")
+    monkeypatch.chdir(site / "content" / "notes")
+    assert default_cache_dir() == site.resolve() / ".cache" / "twnotes" / "snippets"
+
+
+def test_a_config_toml_folder_is_no_site_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              ) -> None:
+    monkeypatch.delenv("TWNOTES_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    (tmp_path / "a" / "config.toml").mkdir(parents=True)  # a folder, not the file
+    (tmp_path / "a" / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a" / "b")
+    found = default_cache_dir()
+    assert found != tmp_path.resolve() / "a" / ".cache" / "twnotes" / "snippets"
+    assert found.parts[-3:] == (".cache", "twnotes", "snippets")
+
+
+def test_the_cache_keeps_one_json_file_per_key(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    outcome = Outcome(status="exited", returncode=0, stdout="hi\n", stderr="",
+                      segments_stdout=("hi\n",), exception=None, interrupted=False,
+                      truncated=False, leftover=False, duration_s=0.5, pid=7)
+    assert cache.get("k1") is None
+    cache.put("k1", outcome)
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["k1.json"]
+    again = cache.get("k1")
+    assert again == outcome
+    (tmp_path / "c" / "k2.json").write_text("{not json", encoding="utf-8")
+    assert cache.get("k2") is None
+    assert Cache(None).get("k1") is None
+    Cache(None).put("k1", outcome)  # no folder: nothing written, nothing raised
+
+
+# ------------------------------------------------------------------------------ -k, shards
+
+
+ID = "content/notes/x.md::L42"
+
+
+@pytest.mark.parametrize(("pattern", "snippet_id", "found"), [
+    (ID, ID, True), ("notes/x.md::L42", ID, True), ("x.md::L42", ID, True),
+    ("otes/x.md::L42", ID, False), ("x.md::L4", ID, False), ("x.md::L*", ID, True),
+    ("*::L42", ID, True), ("*", ID, True), ("L42", ID, False),
+    # A folder is only cut off before the `::`: nothing after it counts as a path.
+    ("x", "a/b.md::L4/x", False), ("b.md::L4/x", "a/b.md::L4/x", True),
+])
+def test_which_ids_a_pattern_selects(pattern: str, snippet_id: str, found: bool) -> None:
+    assert id_matches(pattern, snippet_id) is found
+
+
+@pytest.mark.parametrize(("shard", "kept"), [
+    ((1, 3), ["c0", "c3", "c6"]), ((2, 3), ["c1", "c4"]), ((3, 3), ["c2", "c5"]),
+    ((1, 1), ["c0", "c1", "c2", "c3", "c4", "c5", "c6"]), ((2, 2), ["c1", "c3", "c5"]),
+])
+def test_a_shard_is_every_nth_case(shard: tuple[int, int], kept: list[str]) -> None:
+    cases = cast(Any, [f"c{n}" for n in range(7)])
+    assert select(cases, None, shard) == kept
+
+
+@pytest.mark.parametrize(("text", "shard"), [("1/1", (1, 1)), ("2/3", (2, 3)),
+                                             ("3/3", (3, 3)), ("10/12", (10, 12))])
+def test_a_good_shard(text: str, shard: tuple[int, int]) -> None:
+    assert parse_shard(text) == shard
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "1/0", "1", "a/b", "-1/3", "1/3/5"])
+def test_a_bad_shard(text: str) -> None:
+    with pytest.raises(ValueError, match=r"^--shard wants I/N with 1 <= I <= N"):
+        parse_shard(text)
+
+
+# ----------------------------------------------------------------------- bounded texts
+
+
+def test_clip_keeps_the_head_or_the_tail() -> None:
+    assert verdicts._clip("abcdef", 6, "head") == "abcdef"
+    assert verdicts._clip("abcdef", 4, "head") == "abcd\n… (truncated)\n"
+    assert verdicts._clip("abcdef", 4, "tail") == "… (truncated)\ncdef"
+
+
+def test_a_long_line_is_cut_with_a_count() -> None:
+    assert verdicts._cut("x" * 300) == "x" * 300
+    assert verdicts._cut("x" * 1301) == "x" * 300 + " … (1,001 more characters)"
+
+
+def test_bounded_drops_whole_lines_from_the_far_end() -> None:
+    # 15 lines of 300 characters: 15 * 301 = 4,515 > 4,000, so two go (13 * 301 = 3,913).
+    lines = [str(n % 10) * 300 for n in range(15)]
+    assert verdicts._bounded(lines, "first") == lines[:13]
+    assert verdicts._bounded(lines, "last") == lines[2:]
+    short = ["a", "b"]
+    assert verdicts._bounded(short, "first") == ["a", "b"]
+    # 13 * (299 + 1) + (99 + 1) = 4,000 characters with the newlines: kept whole; one more
+    # character and the last line goes.
+    assert verdicts._bounded(["y" * 299] * 13 + ["z" * 99], "first") == (
+        ["y" * 299] * 13 + ["z" * 99])
+    assert verdicts._bounded(["y" * 299] * 13 + ["z" * 100], "first") == ["y" * 299] * 13
+
+
+def test_the_tail_is_the_last_fifteen_lines() -> None:
+    text = "\n".join(f"line {n}" for n in range(40)) + "\n\n"
+    assert verdicts._tail(text) == "\n".join(f"line {n}" for n in range(25, 40))
+
+
+def test_the_line_of_the_innermost_frame_in_the_snippet() -> None:
+    stderr = ('Traceback (most recent call last):\n  File "snippet.py", line 3, in <module>\n'
+              '  File "/usr/lib/x.py", line 99, in f\n  File "snippet.py", line 12, in g\n'
+              'ValueError\n')
+    assert verdicts._last_line_in(stderr, "snippet.py") == 12
+    assert verdicts._last_line_in(stderr, "other.py") is None
+
+
+@pytest.mark.parametrize(("expected", "actual", "found"), [
+    ("KeyError", "builtins.KeyError", True), ("builtins.KeyError", "builtins.KeyError", True),
+    ("KeyError", "KeyError", True), ("Error", "a.b.Error", True), ("b.Error", "a.b.Error", False),
+    ("a.b.Error", "a.b.Error", True), ("KeyError", None, False),
+    ("KeyError", "x.ValueError", False),
+])
+def test_which_exception_names_match(expected: str, actual: str | None, found: bool) -> None:
+    assert verdicts._exception_matches(expected, actual) is found
