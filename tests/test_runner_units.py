@@ -1,0 +1,173 @@
+"""runner's small parts against values written out by hand: the wire forms, the child's
+report, Twisted findings, per-segment splitting, and /proc sweeping of marked or adopted
+processes (survivors of `make mutation`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from twnotes.runner import Runner, Segment, child, child_checks, forkserver, protocol, supervise
+from twnotes.runner import sweep as sweep_
+
+MARK = protocol.SEGMENT_MARK
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no Linux /proc")
+
+
+def test_a_segment_is_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Segment("x").code = "y"  # type: ignore[misc]
+
+
+def test_the_wire_form_of_an_error() -> None:
+    assert protocol.error_outcome("no") == {
+        "status": "error", "returncode": None, "stdout": "", "stderr": "",
+        "segments_stdout": [], "exception": None, "interrupted": False, "truncated": False,
+        "leftover": False, "duration_s": 0.0, "pid": 0, "message": "no"}
+
+
+@pytest.mark.parametrize(("workers", "count"), [(1, 1), (3, 3), (0, os.cpu_count() or 1),
+                                                (None, os.cpu_count() or 1), (-2, 1)])
+def test_the_number_of_workers(workers: int | None, count: int) -> None:
+    assert Runner(workers=workers).workers == count  # nothing starts before the first run
+
+
+def test_the_fork_server_wants_its_group() -> None:
+    assert forkserver.main([]) == 2
+    assert forkserver.main(["--group"]) == 2
+    assert forkserver.main(["--other", "[]"]) == 2
+
+
+@pytest.mark.parametrize(("text", "count", "parts"), [
+    (f"a{MARK}b", 4, ["a", "b", "", ""]), ("x", 1, ["x"]), ("", 3, ["", "", ""]),
+    (f"a{MARK}b{MARK}c", 2, ["a", "b", "c"]),
+])
+def test_output_split_per_segment(text: str, count: int, parts: list[str]) -> None:
+    assert supervise._split(text, count) == parts
+
+
+@pytest.mark.parametrize(("first_line", "padded"), [(1, "x = 1"), (3, "\n\nx = 1"), (0, "x = 1")])
+def test_a_segment_is_padded_to_its_line(first_line: int, padded: str) -> None:
+    assert child._padded({"first_line": first_line, "code": "x = 1"}) == padded
+
+
+@pytest.mark.parametrize(("report", "wire"), [
+    ({"exception": None, "segment": 2}, b'{"exception": null, "segment": 2}'),
+    ({"exception": None, "segment": 0, "compile_failed": True},
+     b'{"exception": null, "segment": 0, "compile_failed": true}'),
+    ({"exception": "builtins.KeyError", "segment": 1},
+     b'{"exception": "builtins.KeyError", "segment": 1}'),
+    ({"exception": None, "segment": 1, "findings": [{"segment": 1}]},
+     b'{"exception": null, "segment": 1, "findings": [{"segment": 1}]}'),
+])
+def test_the_childs_report(report: dict[str, Any], wire: bytes) -> None:
+    assert child._report_bytes(report) == wire
+
+
+def _event(text: str, level: str = "error") -> dict[str, Any]:
+    from twisted.logger import LogLevel
+
+    return {"log_level": getattr(LogLevel, level), "log_format": "{t}", "t": text}
+
+
+def test_findings_are_counted_cut_and_tagged() -> None:
+    findings = child_checks.Findings()
+    findings.errors_allowed = (False, False)
+    findings.observe(_event("a" * 4_000))
+    findings.observe(_event("b" * 4_001, "critical"))
+    findings.observe(_event("only a warning", "warn"))
+    findings.segment = 5  # past the last segment: counted in the last one
+    findings.observe(_event("late"))
+    assert findings.found == [
+        {"segment": 0, "level": "error", "text": "a" * 4_000},
+        {"segment": 0, "level": "critical", "text": "b" * 4_000 + " …"},
+        {"segment": 1, "level": "error", "text": "late"}]
+    for n in range(30):
+        findings.observe(_event(f"e{n}"))
+    assert len(findings.found) == 20
+
+
+def test_findings_in_a_segment_that_allows_errors_are_ignored() -> None:
+    findings = child_checks.Findings()
+    findings.errors_allowed = (False, True)
+    findings.segment = 1
+    findings.observe(_event("allowed"))
+    findings.segment = 0
+    findings.observe(_event("counted"))
+    assert [f["text"] for f in findings.found] == ["counted"]
+
+
+# ------------------------------------------------------------------------------ /proc sweep
+
+
+def _state(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    return stat[stat.rfind(b")") + 2:].split()[0].decode()
+
+
+def _wait_for(predicate: Any, what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+@needs_proc
+def test_a_marked_process_is_found_and_an_unmarked_one_is_not() -> None:
+    token = secrets.token_hex(8)
+    env = {**os.environ, protocol.MARKER_ENV: token}
+    marked = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=env)
+    plain = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert sweep_.marked_or_adopted(token, adopted=False) == {marked.pid}
+        needle = f"\0{protocol.MARKER_ENV}={token}\0".encode()
+        me = os.getpid()
+        assert sweep_._ours(str(marked.pid), needle, False, me) is True
+        assert sweep_._ours(str(plain.pid), needle, False, me) is False
+        # Adopted: any child of ours counts, marked or not.
+        assert sweep_._ours(str(plain.pid), needle, True, me) is True
+        assert sweep_._ours(str(plain.pid), needle, True, me + 1) is False
+        assert sweep_._ours("999999999", needle, True, me) is False
+    finally:
+        for proc in (marked, plain):
+            proc.kill()
+            proc.wait(10)
+
+
+@needs_proc
+def test_a_zombie_is_not_ours_to_sweep() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        _wait_for(lambda: _state(proc.pid) == "Z", "the child never exited")
+        assert sweep_._ours(str(proc.pid), b"\0x\0", True, os.getpid()) is False
+    finally:
+        proc.wait(10)
+
+
+@needs_proc
+def test_the_sweep_ends_a_marked_orphan(tmp_path: Path) -> None:
+    # The shell starts a marked sleeper in the background and exits: the sleeper is no
+    # child of ours, only its marker says it is the program's.
+    token = secrets.token_hex(8)
+    pidfile = tmp_path / "pid"
+    env = {**os.environ, protocol.MARKER_ENV: token}
+    subprocess.run(["sh", "-c", f"sleep 30 & echo $! > {pidfile}"], env=env, check=True,
+                   timeout=30)
+    pid = int(pidfile.read_text())
+    try:
+        assert sweep_.sweep(token, False, lambda: None) is True
+        _wait_for(lambda: _state(pid) in (None, "Z"), "the marked orphan is still running")
+    finally:
+        if _state(pid) not in (None, "Z"):
+            os.kill(pid, 9)
