@@ -159,6 +159,13 @@ def test_links_below_a_root(tmp_path: Path) -> None:
     ]
 
 
+def test_a_path_gone_is_not_a_regular_file(tmp_path: Path) -> None:
+    assert pages._is_regular(tmp_path / "gone.md") is False
+    assert pages._is_regular(tmp_path) is False
+    (tmp_path / "p.md").write_text("x\n", encoding="utf-8")
+    assert pages._is_regular(tmp_path / "p.md") is True
+
+
 def test_roots_given_by_name(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x\n", encoding="utf-8")
     (tmp_path / "x.md").mkdir()
@@ -180,13 +187,13 @@ def test_read_page_opens_without_blocking_if_the_path_changes(
     real_stat = Path.stat
     monkeypatch.setattr(Path, "stat", lambda self, **kw: real_stat(
         regular if self == fifo else self, **kw))
-    errors: list[str] = []
+    errors: list[tuple[int, str]] = []
 
     def read() -> None:
         try:
             pages.read_page(fifo)
         except pages.PageError as exc:
-            errors.append(exc.reason)
+            errors.append((exc.line, exc.reason))
 
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
@@ -196,7 +203,7 @@ def test_read_page_opens_without_blocking_if_the_path_changes(
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
         thread.join(10)
     assert not blocked, "read_page blocked opening a FIFO"
-    assert errors == ["not a regular file"]
+    assert errors == [(1, "not a regular file")]
 
 
 # ------------------------------------------------------------------------------- the tokens
