@@ -20,7 +20,6 @@ prints killed/total per module and exits 1 if a named mutant survives.
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import json
 import os
@@ -33,6 +32,8 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from mutation import skips
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".cache" / "mutation"
@@ -156,102 +157,6 @@ def config_for(module: Module) -> Path:
     return config
 
 
-def keep_a_sample(session: Path, stride: int) -> None:
-    """Mark all but every `stride`-th pending mutant skipped (the same ones every run)."""
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import WorkerOutcome, WorkResult
-
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        items = sorted(db.pending_work_items, key=lambda item: item.job_id)
-        # job ids are random; order by place in the source instead, then take the stride.
-        items.sort(key=lambda item: (str(item.mutations[0].module_path),
-                                     tuple(item.mutations[0].start_pos),
-                                     item.mutations[0].operator_name,
-                                     item.mutations[0].occurrence))
-        for index, item in enumerate(items):
-            if index % stride:
-                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
-                                                       output="not in the sample"))
-
-
-def _annotation_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """(start, end) of every type annotation: with `from __future__ import annotations`
-    they are never evaluated, so a mutant inside one (`str | None` -> `str - None`) is
-    equivalent to the original and no test could kill it."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    spans = []
-    for node in ast.walk(tree):
-        found: list[ast.expr | None] = []
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            found.append(node.returns)
-        elif isinstance(node, ast.arg | ast.AnnAssign):
-            found.append(node.annotation)
-        for ann in filter(None, found):
-            spans.append(((ann.lineno, ann.col_offset),
-                          (ann.end_lineno or ann.lineno, ann.end_col_offset or 0)))
-    return spans
-
-
-def skip_annotations(session: Path) -> None:
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import WorkerOutcome, WorkResult
-
-    spans: dict[Path, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        for item in list(db.pending_work_items):
-            mutation = item.mutations[0]
-            path = TREE / mutation.module_path
-            if path not in spans:
-                spans[path] = _annotation_spans(path)
-            at = tuple(mutation.start_pos)
-            if any(start <= at < end for start, end in spans[path]):
-                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
-                                                       output="in a type annotation"))
-
-
-def load_equivalents() -> list[dict[str, str]]:
-    table = tomllib.loads((ROOT / "mutation" / "equivalent.toml").read_text(encoding="utf-8"))
-    return list(table.get("mutant", []))
-
-
-def _is(entry: dict[str, str], mutation: Any, line: str) -> bool:
-    return (str(mutation.module_path) == str(PACKAGE / entry["file"])
-            and mutation.operator_name.rsplit("/", 1)[-1] == entry["operator"]
-            and line.strip() == entry["line"])
-
-
-def skip_equivalents(session: Path, module: Module) -> int:
-    """Mark the mutants of mutation/equivalent.toml skipped: no behaviour of the code can
-    tell them from the original, so they are out of the denominator. An entry of this
-    module's files that matches no mutant at all is stale (the code moved): the run stops."""
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import WorkerOutcome, WorkResult
-
-    entries = [e for e in load_equivalents()
-               if str(PACKAGE / e["file"]).startswith(module.path)]
-    matched: set[int] = set()
-    skipped = 0
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        pending = {item.job_id for item in db.pending_work_items}
-        for item in list(db.work_items):
-            mutation = item.mutations[0]
-            text = (TREE / mutation.module_path).read_text(encoding="utf-8").splitlines()
-            line = text[mutation.start_pos[0] - 1]
-            for index, entry in enumerate(entries):
-                if not _is(entry, mutation, line):
-                    continue
-                matched.add(index)
-                if item.job_id in pending:
-                    skipped += 1
-                    db.set_result(item.job_id, WorkResult(
-                        worker_outcome=WorkerOutcome.SKIPPED,
-                        output=f"equivalent: {entry['reason']}"))
-    stale = [e for i, e in enumerate(entries) if i not in matched]
-    if stale:
-        raise SystemExit(f"mutation/equivalent.toml: no mutant matches {stale[0]}")
-    return skipped
-
-
 def _changed(diff: str | None) -> str:
     """The mutated line of a cosmic-ray diff: `old -> new`, stripped."""
     lines = (diff or "").splitlines()
@@ -315,10 +220,13 @@ def run_cosmic_ray(module: Module) -> Tally:
     cosmic = str(BIN / "cosmic-ray")
     subprocess.run([cosmic, "init", str(config), str(session)], cwd=TREE, env=environment(),
                    check=True)
-    skip_annotations(session)
+    skips.annotations(session, TREE)
     if module.sample > 1:
-        keep_a_sample(session, module.sample)
-    equivalent = skip_equivalents(session, module)
+        skips.keep_a_sample(session, module.sample)
+    invalid = skips.invalid(session, TREE)
+    equivalent = skips.equivalents(session, TREE, module.path)
+    if invalid:
+        print(f"{module.name}: {invalid} mutants that do not compile left out", flush=True)
     if equivalent:
         print(f"{module.name}: {equivalent} equivalent mutants left out "
               "(mutation/equivalent.toml)", flush=True)
