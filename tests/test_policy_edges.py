@@ -124,3 +124,24 @@ def test_which_classes_are_the_layouts(value: str, layout: bool) -> None:
     ("!>", True)])
 def test_comment_edges(comment: str, kept: bool) -> None:
     assert policy.is_safe_comment(comment) is kept
+
+
+def _fresh(text: str) -> str:
+    """An equal string that is not the interned literal (as a parser's names are not)."""
+    return "".join(list(text))
+
+
+def test_names_compare_by_value_not_identity() -> None:
+    a, td, href, style, rel = (_fresh(t) for t in ("a", "td", "href", "style", "rel"))
+    literal = "href"
+    assert href == literal and href is not literal
+    assert policy.clean_attrs(a, [(href, "https://x.org/"), (rel, "opener")]) == [
+        ("href", "https://x.org/"), ("rel", "noopener noreferrer")]
+    assert policy.clean_attrs(td, [(style, "text-align: left")], rendered=True) == [
+        ("style", "text-align: left")]
+    assert policy.clean_attrs(_fresh("p"), [(_fresh("class"), "x")], rendered=True) == [
+        ("class", "x")]
+    assert policy.clean_attrs(_fresh("sup"), [(_fresh("role"), "doc-noteref")],
+                              rendered=True) == [("role", "doc-noteref")]
+    assert policy.url_scheme(_fresh("/x")) == ""
+    assert policy.is_dangerous_url(_fresh("data:text/html,x")) is True
