@@ -9,8 +9,19 @@ from typing import Any, cast
 
 import pytest
 
+from twnotes import pages
 from twnotes.runner import Outcome
-from twnotes.snippets import Cache, default_cache_dir, id_matches, parse_shard, select, verdicts
+from twnotes.snippets import (
+    Cache,
+    OutputFence,
+    default_cache_dir,
+    display_path,
+    extract,
+    id_matches,
+    parse_shard,
+    select,
+    verdicts,
+)
 
 # ---------------------------------------------------------------------------- the cache
 
@@ -154,3 +165,50 @@ def test_the_line_of_the_innermost_frame_in_the_snippet() -> None:
 ])
 def test_which_exception_names_match(expected: str, actual: str | None, found: bool) -> None:
     assert verdicts._exception_matches(expected, actual) is found
+
+
+# ------------------------------------------------------------------------ output fences
+
+FRONT = '+++\ntitle = "t"\n+++\n\n'  # lines 1-4 (indexes 0-3)
+
+
+def _one(body: str) -> Any:
+    [snippet] = extract(pages.parse_page_text(Path("p.md"), FRONT + body))
+    return snippet
+
+
+@pytest.mark.parametrize(("body", "line", "expected", "fence"), [
+    # index 6 is the python fence (line 7); its output opens at index 10, closes at 12.
+    ("- item\n\n  ```python\n  print(1)\n  ```\n\n  ```output\n  1\n  ```\n", 7, "1\n",
+     OutputFence(10, 12, "  ")),
+    ("```python\nprint(1)\n```\n\n```output\n1\n", 5, "1\n", OutputFence(8, None, "")),
+    ("````python {timeout=3}\nprint(1)\n````\n````output\n1\n`````\n", 5, "1\n",
+     OutputFence(7, 9, "")),
+    ("```python\nprint(1)\n```\n```output\n```\n", 5, "", OutputFence(7, 8, "")),
+    # A shorter closing fence closes nothing: the output runs to the end.
+    ("```python\nprint(1)\n```\n\n~~~~output\n1\n~~~\n", 5, "1\n~~~\n",
+     OutputFence(8, None, "")),
+    ("```python\nprint(1)\n```\nsome text\n\n```output\n1\n```\n", 5, None, None),
+])
+def test_where_the_output_fence_is(body: str, line: int, expected: str | None,
+                                   fence: OutputFence | None) -> None:
+    snippet = _one(body)
+    assert (snippet.line, snippet.code_line, snippet.id) == (line, line + 1, f"p.md::L{line}")
+    assert (snippet.expected, snippet.output) == (expected, fence)
+
+
+@pytest.mark.parametrize(("body", "info"), [
+    ("```py {stop_after=1, timeout=2}\nx\n```\n", "py {stop_after=1, timeout=2}"),
+    ("```  Python3  \nx\n```\n", "Python3"),
+    ("  ~~~python {timeout=2}\nx\n  ~~~\n", "python {timeout=2}"),
+])
+def test_the_info_string_as_written(body: str, info: str) -> None:
+    assert _one(body).info == info
+
+
+def test_display_path_inside_and_outside_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "site" / "content").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "site")
+    assert display_path(tmp_path / "site" / "content" / "x.md") == "content/x.md"
+    assert display_path(Path("/elsewhere/y.md")) == "/elsewhere/y.md"
