@@ -145,3 +145,24 @@ def test_names_compare_by_value_not_identity() -> None:
                               rendered=True) == [("role", "doc-noteref")]
     assert policy.url_scheme(_fresh("/x")) == ""
     assert policy.is_dangerous_url(_fresh("data:text/html,x")) is True
+
+
+def test_a_url_is_a_links_unless_said_otherwise() -> None:
+    assert policy.is_safe_url("mailto:a@b.c") is True
+    assert policy.is_safe_destination("mailto:a@b.c") is True
+    assert policy.clean_attrs("a", [("href", "mailto:a@b.c")]) == [("href", "mailto:a@b.c")]
+
+
+def test_flags_are_keyword_only() -> None:
+    ranges = [(0x41, 0x41)]
+    for call in (lambda: policy.char_class(ranges, True),  # type: ignore[misc]
+                 lambda: policy.is_safe_url("/x", True),  # type: ignore[misc]
+                 lambda: policy.is_safe_destination("/x", True),  # type: ignore[misc]
+                 lambda: policy.clean_attrs("p", [], True)):  # type: ignore[misc]
+        with pytest.raises(TypeError):
+            call()
+
+
+def test_the_media_type_ends_at_the_first_comma_only() -> None:
+    assert policy.is_dangerous_url("data:text/plain:html,x") is True
+    assert policy.is_dangerous_url("data:image/png,x,html") is False
