@@ -166,3 +166,8 @@ def test_flags_are_keyword_only() -> None:
 def test_the_media_type_ends_at_the_first_comma_only() -> None:
     assert policy.is_dangerous_url("data:text/plain:html,x") is True
     assert policy.is_dangerous_url("data:image/png,x,html") is False
+
+
+def test_no_tag_lists_a_global_attribute_again() -> None:
+    # mutation/equivalent.toml counts GLOBAL_ATTRS ^ TAG_ATTRS[tag] as equal to the union.
+    assert all(not (policy.GLOBAL_ATTRS & attrs) for attrs in policy.TAG_ATTRS.values())
