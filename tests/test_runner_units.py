@@ -171,3 +171,14 @@ def test_the_sweep_ends_a_marked_orphan(tmp_path: Path) -> None:
     finally:
         if _state(pid) not in (None, "Z"):
             os.kill(pid, 9)
+
+
+def test_the_fork_servers_side_imports_next_to_nothing() -> None:
+    # A smaller server forks faster: its side of the package must not load the client
+    # (pool, program) nor typing, whose names it only needs for type checking.
+    code = ("import sys\nimport twnotes.runner.forkserver, twnotes.runner.child\n"
+            "print([m for m in ('twnotes.runner.pool', 'twnotes.runner.program', 'typing')"
+            " if m in sys.modules])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert proc.stdout == "[]\n"
