@@ -111,10 +111,26 @@ def load_equivalents() -> list[dict[str, str]]:
     return list(table.get("mutant", []))
 
 
-def _is(entry: dict[str, str], mutation: Any, line: str) -> bool:
+def _mutated_line(source: str, mutation: Any) -> str:
+    """The line of the mutant where the mutation starts, as cosmic-ray writes it."""
+    import cosmic_ray.plugins
+    from cosmic_ray.mutating import mutate_code
+
+    operator = cosmic_ray.plugins.get_operator(mutation.operator_name)(**mutation.operator_args)
+    mutated = mutate_code(source, operator, mutation.occurrence) or ""
+    lines = mutated.splitlines()
+    index = mutation.start_pos[0] - 1
+    return lines[index] if index < len(lines) else ""
+
+
+def _is(entry: dict[str, str], mutation: Any, line: str, source: str) -> bool:
+    """The entry names this mutant: file, operator and line, and (if given) the line the
+    mutant has instead (`new`), for a line with several mutants of one operator."""
     return (str(mutation.module_path) == str(PACKAGE / entry["file"])
             and mutation.operator_name.rsplit("/", 1)[-1] == entry["operator"]
-            and line.strip() == entry["line"])
+            and line.strip() == entry["line"]
+            and ("new" not in entry
+                 or _mutated_line(source, mutation).split() == entry["new"].split()))
 
 
 def equivalents(session: Path, tree: Path, module_path: str) -> int:
@@ -128,17 +144,17 @@ def equivalents(session: Path, tree: Path, module_path: str) -> int:
                if str(PACKAGE / e["file"]).startswith(module_path)]
     matched: set[int] = set()
     skipped = 0
-    sources: dict[Path, list[str]] = {}
+    sources: dict[Path, str] = {}
     with use_db(str(session), WorkDB.Mode.open) as db:
         pending = {item.job_id for item in db.pending_work_items}
         for item in list(db.work_items):
             mutation = item.mutations[0]
             path = tree / mutation.module_path
             if path not in sources:
-                sources[path] = path.read_text(encoding="utf-8").splitlines()
-            line = sources[path][mutation.start_pos[0] - 1]
+                sources[path] = path.read_text(encoding="utf-8")
+            line = sources[path].splitlines()[mutation.start_pos[0] - 1]
             for index, entry in enumerate(entries):
-                if not _is(entry, mutation, line):
+                if not _is(entry, mutation, line, sources[path]):
                     continue
                 matched.add(index)
                 if item.job_id in pending:

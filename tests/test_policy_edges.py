@@ -171,3 +171,24 @@ def test_the_media_type_ends_at_the_first_comma_only() -> None:
 def test_no_tag_lists_a_global_attribute_again() -> None:
     # mutation/equivalent.toml counts GLOBAL_ATTRS ^ TAG_ATTRS[tag] as equal to the union.
     assert all(not (policy.GLOBAL_ATTRS & attrs) for attrs in policy.TAG_ATTRS.values())
+
+
+@pytest.mark.parametrize(("tag", "attrs", "rendered", "kept"), [
+    # Names that sort before "class" or "role" are not classes or roles.
+    ("p", [("aria-label", "x")], True, []),
+    ("p", [("abbr", "x")], True, []),
+    ("p", [("data-x", "doc-noteref")], True, []),
+    ("p", [("lang", "doc-noteref")], True, [("lang", "doc-noteref")]),
+    # Only an <img> is held to the image schemes: a quotation may cite a mailto: URL.
+    ("q", [("cite", "mailto:a@b.c")], False, [("cite", "mailto:a@b.c")]),
+    ("ins", [("cite", "mailto:a@b.c")], False, [("cite", "mailto:a@b.c")]),
+])
+def test_attribute_names_are_matched_exactly(tag: str, attrs: list[tuple[str, str]],
+                                             rendered: bool, kept: list[tuple[str, str]]) -> None:
+    assert policy.clean_attrs(tag, attrs, rendered=rendered) == kept
+
+
+@pytest.mark.parametrize("url", ["https://x.org/a.html", "mailto:svg@x.org", "http://x/xml",
+                                 "ftp://x/script"])
+def test_only_data_urls_are_judged_by_their_media_type(url: str) -> None:
+    assert policy.is_dangerous_url(url) is False
