@@ -182,3 +182,17 @@ def test_the_fork_servers_side_imports_next_to_nothing() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)
     assert proc.stdout == "[]\n"
+
+
+def test_a_warning_let_through_once_is_an_error_in_a_strict_segment() -> None:
+    # The same warning from the same line: allowed (and so remembered) in the first
+    # segment, an error in the second. The warnings registry must see the filters change.
+    from twnotes.runner import Program, run_program
+
+    first = Segment("import warnings\ndef old():\n    warnings.warn('old', DeprecationWarning)\n"
+                    "old()\nprint('allowed')\n", 1, deprecations_allowed=True)
+    second = Segment("old()\nprint('not reached')\n", 6)
+    outcome = run_program(Program((first, second), "content/p.md", timeout=20))
+    assert outcome.segments_stdout[:1] == ("allowed\n",)
+    assert outcome.exception == "builtins.DeprecationWarning", outcome
+    assert "not reached" not in outcome.stdout
