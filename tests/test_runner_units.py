@@ -196,3 +196,19 @@ def test_a_warning_let_through_once_is_an_error_in_a_strict_segment() -> None:
     assert outcome.segments_stdout[:1] == ("allowed\n",)
     assert outcome.exception == "builtins.DeprecationWarning", outcome
     assert "not reached" not in outcome.stdout
+
+
+@needs_proc
+def test_what_a_program_finds_open_and_imported() -> None:
+    # Only stdio and the status pipe (fd 3, closed on exec) are open in the program; an
+    # import that is not Twisted's logger does not bring the logger in (the hook waits).
+    from twnotes.runner import Program, Runner
+
+    code = ("import colorsys, fcntl, os, stat, sys\n"
+            "print(sorted(int(fd) for fd in os.listdir('/proc/self/fd')))\n"
+            "print(stat.S_ISFIFO(os.fstat(3).st_mode), fcntl.fcntl(3, fcntl.F_GETFD))\n"
+            "print('twisted.logger' in sys.modules)\n")
+    with Runner(workers=1, preload=()) as runner:
+        outcome = runner.run(Program((Segment(code),), "content/p.md", timeout=20))
+    # The fifth fd listed is the one os.listdir had open while it listed.
+    assert outcome.stdout == "[0, 1, 2, 3, 4]\nTrue 1\nFalse\n", outcome
