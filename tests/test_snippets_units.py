@@ -12,6 +12,7 @@ import pytest
 from twnotes import pages
 from twnotes.runner import Outcome
 from twnotes.snippets import (
+    AttributeSyntaxError,
     Cache,
     OutputFence,
     default_cache_dir,
@@ -19,7 +20,9 @@ from twnotes.snippets import (
     extract,
     id_matches,
     parse_shard,
+    read_info,
     select,
+    update,
     verdicts,
 )
 
@@ -212,3 +215,53 @@ def test_display_path_inside_and_outside_the_working_directory(
     monkeypatch.chdir(tmp_path / "site")
     assert display_path(tmp_path / "site" / "content" / "x.md") == "content/x.md"
     assert display_path(Path("/elsewhere/y.md")) == "/elsewhere/y.md"
+
+
+# ----------------------------------------------------------------- the attribute grammar
+
+
+@pytest.mark.parametrize(("info", "attrs"), [
+    ('python {r="a\\nb\\tc\\/d\\\\e\\qf\\"g"}', {"r": 'a\nb\tc/d\\e\\qf"g'}),
+    ("python {}", {}),
+    ("python {x=1,}", {"x": 1}),
+    ("python {x=1 , y=2}", {"x": 1, "y": 2}),
+    ("python {x=-1, y=+2.5, z=1., w=2e-1}", {"x": -1, "y": 2.5, "z": 1, "w": 0.2}),
+    ("python {a=[], b=[\"x\", true, 3]}", {"a": [], "b": ["x", True, 3]}),
+    ("python {x=nullable, y=false, z=word}", {"x": "nullable", "y": False, "z": "word"}),
+    ("python {data:x.y-z=1}", {"data:x.y-z": 1}),
+    ("python {\tx\t=\t1\t}", {"x": 1}),
+])
+def test_attribute_values(info: str, attrs: dict[str, object]) -> None:
+    language, found, ignored = read_info(info)
+    assert (language, found, ignored) == ("python", attrs, [])
+    assert [type(v) for v in found.values()] == [type(v) for v in attrs.values()]
+
+
+@pytest.mark.parametrize(("info", "reason"), [
+    ('python {x="a\\', "unterminated string"),
+    ('python {x="a', "unterminated string"),
+    ("python {.}", "empty '.' shorthand"),
+    ("python {x=[1 2]}", "expected ',' in array"),
+    ("python {x=null}", "null is not supported"),
+    ("python {x=1", "no closing '}'"),
+    ("python {=1}", "expected a name at '=1}'"),
+])
+def test_attribute_syntax_errors(info: str, reason: str) -> None:
+    with pytest.raises(AttributeSyntaxError) as error:
+        read_info(info)
+    assert str(error.value).endswith(reason)
+
+
+def test_what_hugo_would_ignore_is_reported() -> None:
+    assert read_info("python extra words {x=1, x=2} tail") == (
+        "python", {"x": 2},
+        ["text 'extra words' after the language is not read as attributes (write them in {…})",
+         "text 'tail' after '}' is ignored", "attribute 'x' is given twice"])
+    assert read_info("") == ("", {}, [])
+
+
+@pytest.mark.parametrize(("text", "body"), [
+    ("a\nb", ["  a\r\n", "  b\r\n"]), ("a\n\nb", ["  a\r\n", "\r\n", "  b\r\n"]), ("", []),
+])
+def test_an_output_fence_body(text: str, body: list[str]) -> None:
+    assert update._fence_body(text, "  ", "\r\n") == body
