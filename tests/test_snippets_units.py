@@ -19,6 +19,7 @@ from twnotes.snippets import (
     display_path,
     extract,
     id_matches,
+    options_from,
     parse_shard,
     read_info,
     select,
@@ -265,3 +266,32 @@ def test_what_hugo_would_ignore_is_reported() -> None:
 ])
 def test_an_output_fence_body(text: str, body: list[str]) -> None:
     assert update._fence_body(text, "  ", "\r\n") == body
+
+
+@pytest.mark.parametrize("body", [
+    "> python\n",  # a quote that says python is no fence
+    "Text\n\n    python\n    print(1)\n",  # nor an indented code block
+    "- python\n",
+])
+def test_only_fences_are_snippets(body: str) -> None:
+    assert extract(pages.parse_page_text(Path("p.md"), FRONT + body)) == []
+
+
+def test_only_an_output_fence_is_the_expected_output() -> None:
+    snippet = _one("```python\nprint(1)\n```\n\n```js\n1\n```\n")
+    assert (snippet.expected, snippet.output) == (None, None)
+
+
+@pytest.mark.parametrize(("attrs", "problem"), [
+    ({"timeout": -1}, "timeout must be a positive number of seconds, not -1"),
+    ({"stop_after": -0.5}, "stop_after must be a positive number of seconds, not -0.5"),
+    ({"test": "run"}, 'test must be "skip", not \'run\''),
+])
+def test_more_bad_options(attrs: dict[str, object], problem: str) -> None:
+    with pytest.raises(ValueError) as error:
+        options_from(attrs)
+    assert str(error.value) == problem
+
+
+def test_hugos_keys_pass_whatever_their_case() -> None:
+    assert options_from({"LineNos": True, "hl_Lines": [1]}).timeout == 10.0

@@ -136,3 +136,15 @@ def test_the_summary_counts_each_status() -> None:
     passed = judge(case, outcome(segments_stdout=("1\n", "2\n")), cached=True)
     assert summary([*failed, *passed]) == "2 passed, 1 failed, 1 skipped (2 from cache)"
     assert summary([]) == "0 passed, 0 failed, 0 skipped (0 from cache)"
+
+
+def test_raises_is_the_last_blocks() -> None:
+    case = case_of('```python\nx = 1\n```\n\n```python {raises="KeyError", continues=true}\n'
+                   '{}["k"]\n```\n')
+    out = outcome(exception="builtins.KeyError", returncode=1, segment=1,
+                  segments_stdout=("", ""))
+    assert verdicts(case, out) == [("passed", "", 5), ("passed", "", 9)]
+    early = outcome(exception="builtins.KeyError", returncode=1, segment=0)
+    assert verdicts(case, early) == [
+        ("failed", "raised KeyError", 5),
+        ("skipped", "not run: the program ended in the block at line 5", 9)]
