@@ -12,7 +12,7 @@ Two parts, one module at a time (the machine is shared):
 - cosmic-ray: every operator mutant of each module of mutation/modules.toml (or one in
   `sample`, a fixed stride), judged by that module's test files only.
 
-    python -m mutation.run [--named-only | --no-named] [MODULE ...]
+    python -m mutation.run [--named-only | --no-named] [--survivors] [MODULE ...]
 
 prints killed/total per module and exits 1 if a named mutant survives.
 """
@@ -212,17 +212,24 @@ def tally(session: Path) -> Tally:
                  tuple(f"  {path}:{line} {what}" for path, line, what in sorted(rows)))
 
 
-def run_cosmic_ray(module: Module) -> Tally:
+def run_cosmic_ray(module: Module, again: bool = False) -> Tally:
+    """All the module's mutants, a fresh session; `again`: only the survivors of the last
+    session (and the mutants that do not compile) judged again, the others kept as they
+    were: valid while the judging tests have only grown since that session."""
     baseline(module.tests)
     config = config_for(module)
     session = WORK / f"{module.name}.sqlite"
-    session.unlink(missing_ok=True)
     cosmic = str(BIN / "cosmic-ray")
-    subprocess.run([cosmic, "init", str(config), str(session)], cwd=TREE, env=environment(),
-                   check=True)
-    skips.annotations(session, TREE)
-    if module.sample > 1:
-        skips.keep_a_sample(session, module.sample)
+    if again and session.exists():
+        print(f"{module.name}: {skips.reopen_survivors(session, TREE)} survivors judged again",
+              flush=True)
+    else:
+        session.unlink(missing_ok=True)
+        subprocess.run([cosmic, "init", str(config), str(session)], cwd=TREE,
+                       env=environment(), check=True)
+        skips.annotations(session, TREE)
+        if module.sample > 1:
+            skips.keep_a_sample(session, module.sample)
     invalid = skips.invalid(session, TREE)
     equivalent = skips.equivalents(session, TREE, module.path)
     if invalid:
@@ -240,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--named-only", action="store_true")
     parser.add_argument("--no-named", action="store_true",
                         help="leave the named mutants out (re-running one module)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="judge again only the last run's survivors (tests added since)")
     parser.add_argument("modules", nargs="*")
     args = parser.parse_args(argv)
     modules = load_modules()
@@ -260,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.modules or list(modules):
         module = modules[name]
         started = time.monotonic()
-        result = run_cosmic_ray(module)
+        result = run_cosmic_ray(module, again=args.survivors)
         share = result.killed / result.ran if result.ran else 0.0
         rows.append(f"{name:10} {result.killed:5}/{result.ran:<5} killed ({share:6.1%}), "
                     f"{result.survived} survived, {result.other} incompetent; "

@@ -13,6 +13,7 @@ Skipped mutants are out of the denominator; `mutation.run` prints how many of ea
 from __future__ import annotations
 
 import ast
+import functools
 import tomllib
 import warnings
 from pathlib import Path
@@ -75,31 +76,38 @@ def annotations(session: Path, tree: Path) -> None:
                                                        output="in a type annotation"))
 
 
+@functools.cache
+def _source(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _compiles(tree: Path, mutation: Any) -> bool:
+    import cosmic_ray.plugins
+    from cosmic_ray.mutating import mutate_code
+
+    path = tree / mutation.module_path
+    operator = cosmic_ray.plugins.get_operator(mutation.operator_name)(**mutation.operator_args)
+    mutated = mutate_code(_source(path), operator, mutation.occurrence)
+    try:
+        with warnings.catch_warnings():  # `x is "lit"` warns; it still compiles
+            warnings.simplefilter("ignore", SyntaxWarning)
+            compile(mutated or "", str(path), "exec", dont_inherit=True)
+    except SyntaxError:
+        return False
+    return True
+
+
 def invalid(session: Path, tree: Path) -> int:
     """Mark skipped the mutants that are not Python at all: cosmic-ray reads the bare `*`
     of keyword-only parameters as a product (`*, go` -> `-, go`), a SyntaxError that every
     test "kills" on import. Those say nothing of the tests; they leave the denominator."""
-    import cosmic_ray.plugins
-    from cosmic_ray.mutating import mutate_code
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
-    sources: dict[Path, str] = {}
     skipped = 0
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item in list(db.pending_work_items):
-            mutation = item.mutations[0]
-            path = tree / mutation.module_path
-            if path not in sources:
-                sources[path] = path.read_text(encoding="utf-8")
-            operator = cosmic_ray.plugins.get_operator(mutation.operator_name)(
-                **mutation.operator_args)
-            mutated = mutate_code(sources[path], operator, mutation.occurrence)
-            try:
-                with warnings.catch_warnings():  # `x is "lit"` warns; it still compiles
-                    warnings.simplefilter("ignore", SyntaxWarning)
-                    compile(mutated or "", str(path), "exec", dont_inherit=True)
-            except SyntaxError:
+            if not _compiles(tree, item.mutations[0]):
                 skipped += 1
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
                                                        output="not valid Python"))
@@ -166,3 +174,20 @@ def equivalents(session: Path, tree: Path, module_path: str) -> int:
     if stale:
         raise SystemExit(f"mutation/equivalent.toml: no mutant matches {stale[0]}")
     return skipped
+
+
+def reopen_survivors(session: Path, tree: Path) -> int:
+    """Drop the results of the survivors, and of the mutants that ran but do not compile
+    (sessions from before `invalid`), so that `exec` runs them again; the count reopened."""
+    from cosmic_ray.work_db import WorkDB, WorkResultStorage, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        reopen = [item.job_id for item, result in db.completed_work_items
+                  if result.worker_outcome != WorkerOutcome.SKIPPED
+                  and (result.test_outcome == TestOutcome.SURVIVED
+                       or not _compiles(tree, item.mutations[0]))]
+        with db._session_maker.begin() as rows:
+            rows.query(WorkResultStorage).filter(
+                WorkResultStorage.job_id.in_(reopen)).delete()
+    return len(reopen)
