@@ -40,8 +40,11 @@ WORK = ROOT / ".cache" / "mutation"
 TREE = WORK / "tree"
 PACKAGE = Path("tools") / "twnotes"
 BIN = Path(sys.executable).parent
-# Seconds one mutant's tests may take before cosmic-ray counts it as killed (a hang).
-TIMEOUT = 120.0
+# Seconds one mutant's tests may take before cosmic-ray counts it as killed (a hang): a
+# multiple of what the unmutated tests took just before (the machine's load included), and
+# at least TIMEOUT. A hang used to cost 120 s each.
+TIMEOUT = 60.0
+TIMEOUT_FACTOR = 3
 # -x: the first failure kills the mutant; the tests marked slow (large inputs, property
 # searches) would cost every mutant seconds for what the fast ones already see.
 PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-m", "not slow"]
@@ -104,14 +107,17 @@ def locate(file: str, old: str) -> Path:
     return found[0]
 
 
-def baseline(tests: tuple[str, ...]) -> None:
+def baseline(tests: tuple[str, ...]) -> float:
     """The tests pass on the unmutated copy (and there are tests: pytest exits 5 when it
-    collects none, which a mutation run would count as a kill), or no kill means anything."""
+    collects none, which a mutation run would count as a kill), or no kill means anything.
+    Returns the seconds they took."""
     command = shlex.split(shlex.join(pytest_command(tests)))  # as cosmic-ray will run it
+    started = time.monotonic()
     proc = subprocess.run(command, cwd=TREE, env=environment(),
                           capture_output=True, text=True, timeout=600, check=False)
     if proc.returncode != 0 or " passed" not in proc.stdout:
         raise SystemExit(f"the tests fail without any mutant:\n{proc.stdout[-3000:]}")
+    return time.monotonic() - started
 
 
 def run_named() -> bool:
@@ -142,7 +148,7 @@ def run_named() -> bool:
 # ------------------------------------------------------------------------------- cosmic-ray
 
 
-def config_for(module: Module) -> Path:
+def config_for(module: Module, timeout: float) -> Path:
     config = WORK / f"{module.name}.toml"
     # cosmic-ray splits the command as a shell would: quoted, `-m "not slow"` stays one
     # argument (unquoted, pytest collected nothing, and "no tests ran" counted as a kill).
@@ -150,7 +156,7 @@ def config_for(module: Module) -> Path:
     config.write_text(
         "[cosmic-ray]\n"
         f"module-path = {json.dumps(module.path)}\n"  # a JSON string is a TOML basic string
-        f"timeout = {TIMEOUT}\n"
+        f"timeout = {timeout:.0f}.0\n"
         "excluded-modules = []\n"
         f"test-command = {json.dumps(command)}\n\n"
         '[cosmic-ray.distributor]\nname = "local"\n', encoding="utf-8")
@@ -216,8 +222,9 @@ def run_cosmic_ray(module: Module, again: bool = False) -> Tally:
     """All the module's mutants, a fresh session; `again`: only the survivors of the last
     session (and the mutants that do not compile) judged again, the others kept as they
     were: valid while the judging tests have only grown since that session."""
-    baseline(module.tests)
-    config = config_for(module)
+    timeout = max(TIMEOUT, TIMEOUT_FACTOR * baseline(module.tests))
+    print(f"{module.name}: a mutant's tests time out after {timeout:.0f} s", flush=True)
+    config = config_for(module, timeout)
     session = WORK / f"{module.name}.sqlite"
     cosmic = str(BIN / "cosmic-ray")
     if again and session.exists():
