@@ -10,11 +10,15 @@ Two parts, one module at a time (the machine is shared):
 - named: the mutants listed in mutation/named.toml (survivors of an earlier run) must
   each make their tests fail;
 - cosmic-ray: every operator mutant of each module of mutation/modules.toml (or one in
-  `sample`, a fixed stride), judged by that module's test files only.
+  `sample`, a fixed stride), judged by that module's test files only. Left out of the
+  denominator (mutation/skips.py): mutants in annotations, mutants that do not compile,
+  and the equivalent ones of mutation/equivalent.toml (each with its reason).
 
     python -m mutation.run [--named-only | --no-named] [--survivors] [MODULE ...]
 
-prints killed/total per module and exits 1 if a named mutant survives.
+prints killed/ran per module (each survivor as file:line operator: old -> new) and overall,
+and exits 1 if a named mutant survives. `--survivors` re-judges only the last session's
+survivors after tests were added (a kill stays a kill while the tests only grow).
 """
 
 from __future__ import annotations
