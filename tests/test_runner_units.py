@@ -212,3 +212,65 @@ def test_what_a_program_finds_open_and_imported() -> None:
         outcome = runner.run(Program((Segment(code),), "content/p.md", timeout=20))
     # The fifth fd listed is the one os.listdir had open while it listed.
     assert outcome.stdout == "[0, 1, 2, 3, 4]\nTrue 1\nFalse\n", outcome
+
+
+def test_a_flood_on_stderr_is_cut_at_the_limit_too() -> None:
+    from twnotes.runner import Program, run_program
+
+    code = "import sys\nfor _ in range(200):\n    sys.stderr.write('x' * 1_000_000)\n"
+    outcome = run_program(Program((Segment(code),), "content/p.md", timeout=20,
+                                  output_limit=64_000))
+    assert (outcome.status, outcome.truncated) == ("output_limit", True)
+    assert len(outcome.stdout) + len(outcome.stderr) <= 64_000
+
+
+def test_a_program_waits_for_its_non_daemon_threads() -> None:
+    from twnotes.runner import Program, run_program
+
+    code = ("import threading, time\n"
+            "def late():\n    time.sleep(0.2)\n    print('late', flush=True)\n"
+            "threading.Thread(target=late).start()\nprint('main')\n")
+    outcome = run_program(Program((Segment(code),), "content/p.md", timeout=20))
+    assert (outcome.returncode, outcome.stdout) == (0, "main\nlate\n")
+
+
+def test_the_duration_is_the_programs_own() -> None:
+    # Bounds, not a speed figure: at least the sleep, at most the time around the call.
+    from twnotes.runner import Program
+
+    with Runner(workers=1, preload=()) as runner:
+        started = time.monotonic()
+        outcome = runner.run(Program((Segment("import time\ntime.sleep(0.3)\n"),),
+                                     "content/p.md", timeout=20))
+        around = time.monotonic() - started
+    assert 0.3 <= outcome.duration_s <= around
+
+
+@needs_proc
+def test_prestart_starts_a_fork_server_before_any_program() -> None:
+    def servers() -> set[int]:
+        found = set()
+        for task in Path("/proc/self/task").iterdir():
+            for pid in (task / "children").read_text().split():
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if b"twnotes.runner" in cmdline and b"--group" in cmdline:
+                    found.add(int(pid))
+        return found
+
+    before = servers()
+    with Runner(workers=1, preload=()) as runner:
+        runner.prestart()
+        started = servers() - before
+        assert len(started) == 1
+        runner.prestart()  # a second call starts nothing more
+        assert servers() - before == started
+
+
+def test_a_program_scribbling_on_the_status_pipe_does_not_hang() -> None:
+    # Every pipe of the child is read while it runs, the status pipe too: 200 KB written to
+    # fd 3 (more than a pipe holds) must not block the program until its timeout.
+    from twnotes.runner import Program, run_program
+
+    code = "import os\nos.write(3, b'x' * 200_000)\nprint('done')\n"
+    outcome = run_program(Program((Segment(code),), "content/p.md", timeout=10))
+    assert (outcome.status, outcome.returncode, outcome.stdout) == ("exited", 0, "done\n")
