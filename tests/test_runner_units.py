@@ -4,11 +4,13 @@ processes (survivors of `make mutation`)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -246,24 +248,30 @@ def test_the_duration_is_the_programs_own() -> None:
     assert 0.3 <= outcome.duration_s <= around
 
 
+def _children(of: str = "self") -> set[int]:
+    """A process's children (listed by the kernel from the moment they are forked)."""
+    with contextlib.suppress(OSError):
+        return {int(pid) for task in Path(f"/proc/{of}/task").iterdir()
+                for pid in (task / "children").read_text().split()}
+    return set()
+
+
+def _kill_tree(pid: int) -> None:
+    for kid in _children(str(pid)):
+        _kill_tree(kid)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, 9)
+
+
 @needs_proc
 def test_prestart_starts_a_fork_server_before_any_program() -> None:
-    def servers() -> set[int]:
-        found = set()
-        for task in Path("/proc/self/task").iterdir():
-            for pid in (task / "children").read_text().split():
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                if b"twnotes.runner" in cmdline and b"--group" in cmdline:
-                    found.add(int(pid))
-        return found
-
-    before = servers()
+    before = _children()
     with Runner(workers=1, preload=()) as runner:
         runner.prestart()
-        started = servers() - before
+        started = _children() - before  # the zygote, which starts the server
         assert len(started) == 1
         runner.prestart()  # a second call starts nothing more
-        assert servers() - before == started
+        assert _children() - before == started
 
 
 def test_a_program_scribbling_on_the_status_pipe_does_not_hang() -> None:
@@ -274,3 +282,58 @@ def test_a_program_scribbling_on_the_status_pipe_does_not_hang() -> None:
     code = "import os\nos.write(3, b'x' * 200_000)\nprint('done')\n"
     outcome = run_program(Program((Segment(code),), "content/p.md", timeout=10))
     assert (outcome.status, outcome.returncode, outcome.stdout) == ("exited", 0, "done\n")
+
+
+def test_a_preload_that_starts_a_thread_is_left_out(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server that imported it could not fork safely: the client starts one without it.
+    (tmp_path / "tw_thready.py").write_text(
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n",
+        encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    from twnotes.runner import Program
+
+    with Runner(workers=1, preload=["colorsys", "tw_thready"]) as runner:
+        outcome = runner.run(Program((Segment("print('ran')"),), "content/p.md", timeout=20))
+        assert runner.excluded == ["tw_thready"]
+    assert (outcome.status, outcome.stdout) == ("exited", "ran\n")
+
+
+@pytest.mark.parametrize(("code", "names"), [
+    ("import os.path\nfrom a import b\nfrom d import *\nfrom . import c\n",
+     {"os.path", "a", "a.b", "d"}),
+    ("import os\ndef (\n", set()),
+    ("x = 1\n", set()),
+])
+def test_what_a_program_imports(code: str, names: set[str]) -> None:
+    from twnotes.runner import preload
+
+    assert preload.imported_by(code) == names
+
+
+@needs_proc
+def test_a_large_program_waits_until_its_server_is_free() -> None:
+    # Sent while the server still writes a large answer, a program larger than a pipe
+    # would block both ends: it is held back until the server is free (PIPELINE_BYTES).
+    from twnotes.runner import Program
+
+    loud = Program((Segment("print('x' * 300_000)"),), "content/a.md", timeout=20)
+    large = Program((Segment("# " + "y" * 200_000 + "\nprint('ok')"),), "content/b.md",
+                    timeout=20)
+    results: list[Any] = []
+    before = _children()
+    runner = Runner(workers=1, preload=())
+    thread = threading.Thread(target=lambda: results.extend(runner.run_all([loud, large])),
+                              daemon=True)
+    thread.start()
+    thread.join(30)
+    blocked = thread.is_alive()
+    if blocked:  # end the servers, so that neither they nor the thread outlive the test
+        for pid in _children() - before:  # the zygote and its servers
+            _kill_tree(pid)
+        thread.join(10)
+    runner.close()
+    assert not blocked, "the client and its server blocked each other"
+    assert [len(o.stdout) for o in results] == [300_001, 3]
