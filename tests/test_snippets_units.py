@@ -19,6 +19,7 @@ from twnotes.snippets import (
     display_path,
     extract,
     id_matches,
+    normalise,
     options_from,
     parse_shard,
     read_info,
@@ -295,3 +296,28 @@ def test_more_bad_options(attrs: dict[str, object], problem: str) -> None:
 
 def test_hugos_keys_pass_whatever_their_case() -> None:
     assert options_from({"LineNos": True, "hl_Lines": [1]}).timeout == 10.0
+
+
+# --------------------------------------------------------------------------- wildcards
+
+LINES_300 = "\n".join(f"l{n}" for n in range(300))
+
+
+@pytest.mark.parametrize(("old", "actual", "new"), [
+    ("a\n...", "", "..."),  # nothing printed: the `...` still fits, `a` is gone
+    # Past 256 lines (where CPython stops sharing int objects): a last old line that no
+    # longer matches is dropped, the rest kept as written.
+    ("l0\n...\nl299\nzzz", LINES_300, "l0\n...\nl299"),
+])
+def test_keep_wildcards_edges(old: str, actual: str, new: str) -> None:
+    assert normalise.keep_wildcards(old, actual) == new
+
+
+@pytest.mark.parametrize(("expected", "actual", "ok"), [
+    ("a\n...\nc\n...\ne", "a\nb\nc\nd\ne", True),  # the middle run found after a skip
+    ("a\n...\nc\n...\ne", "a\nb\nb\nb\nc\ne", True),
+    ("a\n...\nc\n...\ne", "a\nb\nd\ne", False),
+    ("a\n...\nc\nd\n...\ne", "a\nc\nx\nc\nd\ne", True),
+])
+def test_a_middle_run_is_looked_for_further_on(expected: str, actual: str, ok: bool) -> None:
+    assert normalise.matches(expected, actual, True) is ok
