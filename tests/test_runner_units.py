@@ -210,7 +210,7 @@ def test_what_a_program_finds_open_and_imported() -> None:
             "print(sorted(int(fd) for fd in os.listdir('/proc/self/fd')))\n"
             "print(stat.S_ISFIFO(os.fstat(3).st_mode), fcntl.fcntl(3, fcntl.F_GETFD))\n"
             "print('twisted.logger' in sys.modules)\n")
-    with Runner(workers=1, preload=()) as runner:
+    with Runner(workers=1, preload=(), mode="fork") as runner:
         outcome = runner.run(Program((Segment(code),), "content/p.md", timeout=20))
     # The fifth fd listed is the one os.listdir had open while it listed.
     assert outcome.stdout == "[0, 1, 2, 3, 4]\nTrue 1\nFalse\n", outcome
@@ -266,7 +266,7 @@ def _kill_tree(pid: int) -> None:
 @needs_proc
 def test_prestart_starts_a_fork_server_before_any_program() -> None:
     before = _children()
-    with Runner(workers=1, preload=()) as runner:
+    with Runner(workers=1, preload=(), mode="fork") as runner:
         runner.prestart()
         started = _children() - before  # the zygote, which starts the server
         assert len(started) == 1
@@ -295,7 +295,7 @@ def test_a_preload_that_starts_a_thread_is_left_out(tmp_path: Path,
         [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]))
     from twnotes.runner import Program
 
-    with Runner(workers=1, preload=["colorsys", "tw_thready"]) as runner:
+    with Runner(workers=1, preload=["colorsys", "tw_thready"], mode="fork") as runner:
         outcome = runner.run(Program((Segment("print('ran')"),), "content/p.md", timeout=20))
         assert runner.excluded == ["tw_thready"]
     assert (outcome.status, outcome.stdout) == ("exited", "ran\n")
@@ -324,7 +324,7 @@ def test_a_large_program_waits_until_its_server_is_free() -> None:
                     timeout=20)
     results: list[Any] = []
     before = _children()
-    runner = Runner(workers=1, preload=())
+    runner = Runner(workers=1, preload=(), mode="fork")
     thread = threading.Thread(target=lambda: results.extend(runner.run_all([loud, large])),
                               daemon=True)
     thread.start()
