@@ -280,7 +280,7 @@ def test_a_program_scribbling_on_the_status_pipe_does_not_hang() -> None:
     from twnotes.runner import Program, run_program
 
     code = "import os\nos.write(3, b'x' * 200_000)\nprint('done')\n"
-    outcome = run_program(Program((Segment(code),), "content/p.md", timeout=10))
+    outcome = run_program(Program((Segment(code),), "content/p.md", timeout=10), mode="fork")
     assert (outcome.status, outcome.returncode, outcome.stdout) == ("exited", 0, "done\n")
 
 
