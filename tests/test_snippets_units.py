@@ -318,6 +318,8 @@ def test_keep_wildcards_edges(old: str, actual: str, new: str) -> None:
     ("a\n...\nc\n...\ne", "a\nb\nb\nb\nc\ne", True),
     ("a\n...\nc\n...\ne", "a\nb\nd\ne", False),
     ("a\n...\nc\nd\n...\ne", "a\nc\nx\nc\nd\ne", True),
+    ("x\n...\ny\n...", "x", False),  # no line left for the middle run
+    ("x\n...\ny\n...", "x\ny", True),
 ])
 def test_a_middle_run_is_looked_for_further_on(expected: str, actual: str, ok: bool) -> None:
     assert normalise.matches(expected, actual, True) is ok
