@@ -148,3 +148,9 @@ def test_raises_is_the_last_blocks() -> None:
     assert verdicts(case, early) == [
         ("failed", "raised KeyError", 5),
         ("skipped", "not run: the program ended in the block at line 5", 9)]
+
+
+def test_a_segment_past_the_last_block_counts_as_the_last() -> None:
+    out = outcome(exception="builtins.ValueError", returncode=1, segment=7)
+    assert verdicts(case_of(ONE), out) == [("failed", "raised ValueError", 5)]
+    assert verdicts(case_of(TWO), out) == [("passed", "", 5), ("failed", "raised ValueError", 9)]
