@@ -154,3 +154,6 @@ def test_a_segment_past_the_last_block_counts_as_the_last() -> None:
     out = outcome(exception="builtins.ValueError", returncode=1, segment=7)
     assert verdicts(case_of(ONE), out) == [("failed", "raised ValueError", 5)]
     assert verdicts(case_of(TWO), out) == [("passed", "", 5), ("failed", "raised ValueError", 9)]
+    case = case_of('```python {raises="KeyError"}\n{}["k"]\n```\n')
+    assert verdicts(case, outcome(exception="builtins.KeyError", returncode=1, segment=7)) == [
+        ("passed", "", 5)]
