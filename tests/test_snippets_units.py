@@ -319,6 +319,7 @@ def test_keep_wildcards_edges(old: str, actual: str, new: str) -> None:
     ("a\n...\nc\n...\ne", "a\nb\nd\ne", False),
     ("a\n...\nc\nd\n...\ne", "a\nc\nx\nc\nd\ne", True),
     ("x\n...\ny\n...", "x", False),  # no line left for the middle run
+    ("a\n...\na", "a", False),  # nor for the last run: one line cannot be both
     ("x\n...\ny\n...", "x\ny", True),
 ])
 def test_a_middle_run_is_looked_for_further_on(expected: str, actual: str, ok: bool) -> None:

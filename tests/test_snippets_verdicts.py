@@ -157,3 +157,13 @@ def test_a_segment_past_the_last_block_counts_as_the_last() -> None:
     case = case_of('```python {raises="KeyError"}\n{}["k"]\n```\n')
     assert verdicts(case, outcome(exception="builtins.KeyError", returncode=1, segment=7)) == [
         ("passed", "", 5)]
+
+
+def test_an_output_diff_shows_twenty_lines_at_most() -> None:
+    body = ("```python\nprint(1)\n```\n\n```output\n"
+            + "".join(f"e{n}\n" for n in range(30)) + "```\n")
+    out = outcome(segments_stdout=("".join(f"a{n}\n" for n in range(30)),))
+    [result] = judge(case_of(body), out)
+    lines = result.message.splitlines()
+    assert lines[:3] == ["output differs from the expected output:", "@@ -1,30 +1,30 @@", "-e0"]
+    assert len(lines) == 1 + 20 and lines[-1] == "-e18"
