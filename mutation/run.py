@@ -10,17 +10,20 @@ Two parts, one module at a time (the machine is shared):
 - named: the mutants listed in mutation/named.toml (survivors of an earlier run) must
   each make their tests fail;
 - cosmic-ray: every operator mutant of each module of mutation/modules.toml (or one in
-  `sample`, a fixed stride), judged by that module's test files only.
+  `sample`, a fixed stride), judged by that module's test files only. Left out of the
+  denominator (mutation/skips.py): mutants in annotations, mutants that do not compile,
+  and the equivalent ones of mutation/equivalent.toml (each with its reason).
 
-    python -m mutation.run [--named-only] [MODULE ...]
+    python -m mutation.run [--named-only | --no-named] [--survivors] [MODULE ...]
 
-prints killed/total per module and exits 1 if a named mutant survives.
+prints killed/ran per module (each survivor as file:line operator: old -> new) and overall,
+and exits 1 if a named mutant survives. `--survivors` re-judges only the last session's
+survivors after tests were added (a kill stays a kill while the tests only grow).
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import json
 import os
@@ -30,15 +33,22 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from mutation import skips
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".cache" / "mutation"
 TREE = WORK / "tree"
 PACKAGE = Path("tools") / "twnotes"
 BIN = Path(sys.executable).parent
-# Seconds one mutant's tests may take before cosmic-ray counts it as killed (a hang).
-TIMEOUT = 120.0
+# Seconds one mutant's tests may take before cosmic-ray counts it as killed (a hang): a
+# multiple of what the unmutated tests took just before (the machine's load included), and
+# at least TIMEOUT. A hang used to cost 120 s each.
+TIMEOUT = 60.0
+TIMEOUT_FACTOR = 3
 # -x: the first failure kills the mutant; the tests marked slow (large inputs, property
 # searches) would cost every mutant seconds for what the fast ones already see.
 PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-m", "not slow"]
@@ -101,14 +111,17 @@ def locate(file: str, old: str) -> Path:
     return found[0]
 
 
-def baseline(tests: tuple[str, ...]) -> None:
+def baseline(tests: tuple[str, ...]) -> float:
     """The tests pass on the unmutated copy (and there are tests: pytest exits 5 when it
-    collects none, which a mutation run would count as a kill), or no kill means anything."""
+    collects none, which a mutation run would count as a kill), or no kill means anything.
+    Returns the seconds they took."""
     command = shlex.split(shlex.join(pytest_command(tests)))  # as cosmic-ray will run it
+    started = time.monotonic()
     proc = subprocess.run(command, cwd=TREE, env=environment(),
                           capture_output=True, text=True, timeout=600, check=False)
     if proc.returncode != 0 or " passed" not in proc.stdout:
         raise SystemExit(f"the tests fail without any mutant:\n{proc.stdout[-3000:]}")
+    return time.monotonic() - started
 
 
 def run_named() -> bool:
@@ -139,7 +152,7 @@ def run_named() -> bool:
 # ------------------------------------------------------------------------------- cosmic-ray
 
 
-def config_for(module: Module) -> Path:
+def config_for(module: Module, timeout: float) -> Path:
     config = WORK / f"{module.name}.toml"
     # cosmic-ray splits the command as a shell would: quoted, `-m "not slow"` stays one
     # argument (unquoted, pytest collected nothing, and "no tests ran" counted as a kill).
@@ -147,83 +160,11 @@ def config_for(module: Module) -> Path:
     config.write_text(
         "[cosmic-ray]\n"
         f"module-path = {json.dumps(module.path)}\n"  # a JSON string is a TOML basic string
-        f"timeout = {TIMEOUT}\n"
+        f"timeout = {timeout:.0f}.0\n"
         "excluded-modules = []\n"
         f"test-command = {json.dumps(command)}\n\n"
         '[cosmic-ray.distributor]\nname = "local"\n', encoding="utf-8")
     return config
-
-
-def keep_a_sample(session: Path, stride: int) -> None:
-    """Mark all but every `stride`-th pending mutant skipped (the same ones every run)."""
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import WorkerOutcome, WorkResult
-
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        items = sorted(db.pending_work_items, key=lambda item: item.job_id)
-        # job ids are random; order by place in the source instead, then take the stride.
-        items.sort(key=lambda item: (str(item.mutations[0].module_path),
-                                     tuple(item.mutations[0].start_pos),
-                                     item.mutations[0].operator_name,
-                                     item.mutations[0].occurrence))
-        for index, item in enumerate(items):
-            if index % stride:
-                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
-                                                       output="not in the sample"))
-
-
-def _annotation_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """(start, end) of every type annotation: with `from __future__ import annotations`
-    they are never evaluated, so a mutant inside one (`str | None` -> `str - None`) is
-    equivalent to the original and no test could kill it."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    spans = []
-    for node in ast.walk(tree):
-        found: list[ast.expr | None] = []
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            found.append(node.returns)
-        elif isinstance(node, ast.arg | ast.AnnAssign):
-            found.append(node.annotation)
-        for ann in filter(None, found):
-            spans.append(((ann.lineno, ann.col_offset),
-                          (ann.end_lineno or ann.lineno, ann.end_col_offset or 0)))
-    return spans
-
-
-def skip_annotations(session: Path) -> None:
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import WorkerOutcome, WorkResult
-
-    spans: dict[Path, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        for item in list(db.pending_work_items):
-            mutation = item.mutations[0]
-            path = TREE / mutation.module_path
-            if path not in spans:
-                spans[path] = _annotation_spans(path)
-            at = tuple(mutation.start_pos)
-            if any(start <= at < end for start, end in spans[path]):
-                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
-                                                       output="in a type annotation"))
-
-
-def counts(session: Path) -> tuple[int, int, int]:
-    """(killed, survived, incompetent) over the mutants that ran."""
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
-
-    killed = survived = other = 0
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        for _, result in db.completed_work_items:
-            if result.worker_outcome == WorkerOutcome.SKIPPED:
-                continue
-            if result.test_outcome == TestOutcome.KILLED:
-                killed += 1
-            elif result.test_outcome == TestOutcome.SURVIVED:
-                survived += 1
-            else:
-                other += 1
-    return killed, survived, other
 
 
 def _changed(diff: str | None) -> str:
@@ -234,43 +175,91 @@ def _changed(diff: str | None) -> str:
     return f"{' / '.join(old) or '?'} -> {' / '.join(new) or '?'}"
 
 
-def survivors(session: Path) -> list[str]:
-    """One line per surviving mutant: file:line operator: old -> new, in source order."""
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+@dataclasses.dataclass(frozen=True)
+class Tally:
+    """What the mutants that ran came to: counts, and one line per survivor."""
 
-    rows = []
+    killed: int
+    other: int  # incompetent: neither killed nor survived (cosmic-ray could not judge)
+    survivors: tuple[str, ...]  # file:line operator: old -> new, in source order
+
+    @property
+    def survived(self) -> int:
+        return len(self.survivors)
+
+    @property
+    def ran(self) -> int:
+        return self.killed + self.survived + self.other
+
+
+def _ran(session: Path) -> Iterator[tuple[Any, Any]]:
+    """(work item, result) of every mutant that ran (the skipped ones left out)."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome
+
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
-            if (result.worker_outcome == WorkerOutcome.SKIPPED
-                    or result.test_outcome != TestOutcome.SURVIVED):
-                continue
+            if result.worker_outcome != WorkerOutcome.SKIPPED:
+                yield item, result
+
+
+def tally(session: Path) -> Tally:
+    """Counts and survivors of a session, in one pass over the mutants that ran."""
+    from cosmic_ray.work_item import TestOutcome
+
+    killed = other = 0
+    rows = []
+    for item, result in _ran(session):
+        if result.test_outcome == TestOutcome.KILLED:
+            killed += 1
+        elif result.test_outcome == TestOutcome.SURVIVED:
             mutation = item.mutations[0]
-            line = mutation.start_pos[0]
-            rows.append((str(mutation.module_path), line,
+            rows.append((str(mutation.module_path), mutation.start_pos[0],
                          f"{mutation.operator_name.rsplit('/', 1)[-1]}: {_changed(result.diff)}"))
-    return [f"  {path}:{line} {what}" for path, line, what in sorted(rows)]
+        else:
+            other += 1
+    return Tally(killed, other,
+                 tuple(f"  {path}:{line} {what}" for path, line, what in sorted(rows)))
 
 
-def run_cosmic_ray(module: Module) -> tuple[int, int, int]:
-    baseline(module.tests)
-    config = config_for(module)
+def run_cosmic_ray(module: Module, again: bool = False) -> Tally:
+    """All the module's mutants, a fresh session; `again`: only the survivors of the last
+    session (and the mutants that do not compile) judged again, the others kept as they
+    were: valid while the judging tests have only grown since that session."""
+    timeout = max(TIMEOUT, TIMEOUT_FACTOR * baseline(module.tests))
+    print(f"{module.name}: a mutant's tests time out after {timeout:.0f} s", flush=True)
+    config = config_for(module, timeout)
     session = WORK / f"{module.name}.sqlite"
-    session.unlink(missing_ok=True)
     cosmic = str(BIN / "cosmic-ray")
-    subprocess.run([cosmic, "init", str(config), str(session)], cwd=TREE, env=environment(),
-                   check=True)
-    skip_annotations(session)
-    if module.sample > 1:
-        keep_a_sample(session, module.sample)
+    if again and session.exists():
+        print(f"{module.name}: {skips.reopen_survivors(session, TREE)} survivors judged again",
+              flush=True)
+    else:
+        session.unlink(missing_ok=True)
+        subprocess.run([cosmic, "init", str(config), str(session)], cwd=TREE,
+                       env=environment(), check=True)
+        skips.annotations(session, TREE)
+        if module.sample > 1:
+            skips.keep_a_sample(session, module.sample)
+    invalid = skips.invalid(session, TREE)
+    equivalent = skips.equivalents(session, TREE, module.path)
+    if invalid:
+        print(f"{module.name}: {invalid} mutants that do not compile left out", flush=True)
+    if equivalent:
+        print(f"{module.name}: {equivalent} equivalent mutants left out "
+              "(mutation/equivalent.toml)", flush=True)
     subprocess.run([cosmic, "exec", str(config), str(session)], cwd=TREE, env=environment(),
                    check=True)
-    return counts(session)
+    return tally(session)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mutation.run")
     parser.add_argument("--named-only", action="store_true")
+    parser.add_argument("--no-named", action="store_true",
+                        help="leave the named mutants out (re-running one module)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="judge again only the last run's survivors (tests added since)")
     parser.add_argument("modules", nargs="*")
     args = parser.parse_args(argv)
     modules = load_modules()
@@ -280,22 +269,28 @@ def main(argv: list[str] | None = None) -> int:
                      f"{', '.join(modules)})")
     WORK.mkdir(parents=True, exist_ok=True)
     copy_tree()
-    print("named mutants (mutation/named.toml):", flush=True)
-    ok = run_named()
+    ok = True
+    if not args.no_named:
+        print("named mutants (mutation/named.toml):", flush=True)
+        ok = run_named()
     if args.named_only:
         return 0 if ok else 1
     rows = []
+    total = Tally(0, 0, ())
     for name in args.modules or list(modules):
         module = modules[name]
         started = time.monotonic()
-        killed, survived, other = run_cosmic_ray(module)
-        ran = killed + survived + other
-        share = killed / ran if ran else 0.0
-        rows.append(f"{name:10} {killed:5}/{ran:<5} killed ({share:6.1%}), {survived} survived, "
-                    f"{other} incompetent; sample 1/{module.sample}; "
-                    f"{time.monotonic() - started:.0f} s")
+        result = run_cosmic_ray(module, again=args.survivors)
+        share = result.killed / result.ran if result.ran else 0.0
+        rows.append(f"{name:10} {result.killed:5}/{result.ran:<5} killed ({share:6.1%}), "
+                    f"{result.survived} survived, {result.other} incompetent; "
+                    f"sample 1/{module.sample}; {time.monotonic() - started:.0f} s")
         print(rows[-1], flush=True)
-        print("\n".join(survivors(WORK / f"{name}.sqlite")), flush=True)
+        print("\n".join(result.survivors), flush=True)
+        total = Tally(total.killed + result.killed, total.other + result.other,
+                      total.survivors + result.survivors)
+    share = total.killed / total.ran if total.ran else 0.0
+    rows.append(f"{'overall':10} {total.killed:5}/{total.ran:<5} killed ({share:6.1%})")
     print("\n".join(["", "module     killed/ran", *rows]))
     print(f"survivors: {BIN / 'cr-report'} --show-output {WORK}/MODULE.sqlite")
     return 0 if ok else 1
