@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from .conftest import RESULT, TIMEOUT_MS, ServedSite, Traffic
+from .conftest import RESULT, TIMEOUT_MS, ServedSite, Traffic, routed_context
 
 SEARCH = "/search/"
 PHONE = {"width": 360, "height": 740}
@@ -115,23 +115,8 @@ class Sweep:
 
 
 def new_context(browser: Any, site: ServedSite, traffic: Traffic, **options: Any) -> Any:
-    """A context whose every request is routed (off-site ones aborted) and whose pages report
-    their CSP violations (WATCH); requests land in `traffic`."""
-    context = browser.new_context(**options)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-
-    def route(route: Any) -> None:
-        url = route.request.url
-        traffic.requests.append(url)
-        if site.is_local(url):
-            route.continue_()
-        else:
-            traffic.outside.append(url)
-            route.abort("blockedbyclient")
-
-    context.route("**/*", route)
-    context.on("page", traffic.watch)
+    """A routed context (routed_context) whose pages report their CSP violations (WATCH)."""
+    context = routed_context(browser, site, traffic, **options)
     context.add_init_script(WATCH)
     return context
 
