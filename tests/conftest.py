@@ -248,12 +248,15 @@ class LoadGroupIds:
     writes that suffix to `item._nodeid`, which pytest 9 no longer reads (the id lives in
     `item._id`), so every grouped test ran wherever it landed and each worker built the
     group's session and module fixtures again. Same suffix, set where pytest 9 keeps it.
+    The ids that count are the workers' (they report their collection to the scheduler),
+    and on a worker xdist has set `dist` to "no" and keeps the choice in `loadgroup`.
     """
 
     @pytest.hookimpl(trylast=True)  # after the markers are added and xdist's own attempt
     def pytest_collection_modifyitems(self, config: pytest.Config,
                                       items: list[pytest.Item]) -> None:
-        if getattr(config.option, "dist", None) != "loadgroup":
+        if not (getattr(config.option, "loadgroup", False)
+                or getattr(config.option, "dist", None) == "loadgroup"):
             return
         for item in items:
             names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
