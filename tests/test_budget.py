@@ -102,6 +102,7 @@ def test_note_page_javascript_fits_the_budget(built_site: BuiltSite) -> None:
 
 # slow: parses every built page (20-30 s under load); `make test` runs it.
 @pytest.mark.slow
+@pytest.mark.xdist_group("budget-loaded-urls")  # one worker parses each page once
 def test_search_assets_load_only_on_the_search_page(built_site: BuiltSite) -> None:
     for page in all_pages(built_site):
         urls = [url for _, url in loaded_urls(page.read_text(encoding="utf-8"))]
@@ -116,6 +117,7 @@ def test_no_resource_is_fetched_from_another_site(built_site: BuiltSite, page: s
 
 # slow: parses every built page (20-30 s under load); `make test` runs it.
 @pytest.mark.slow
+@pytest.mark.xdist_group("budget-loaded-urls")  # one worker parses each page once
 def test_no_page_loads_anything_from_another_site(built_site: BuiltSite) -> None:
     for page in all_pages(built_site):
         off_site = [u for _, u in loaded_urls(page.read_text(encoding="utf-8"))
