@@ -120,13 +120,14 @@ audit: build
 	$(BIN)/twnotes audit public
 
 # One build for everything: `make build` (which runs the snippets first) makes public/, the
-# tests judge that build (TWNOTES_BUILT_SITE) instead of building their own, and the audit
-# reads it too. Without BASEURL only: the tests expect the configured address.
+# tests judge that build (TWNOTES_BUILT_SITE) instead of building their own; the audit of it
+# is tests/test_audit.py's (the function `twnotes audit` runs). Without BASEURL only: the
+# tests expect the configured address, so a BASEURL build is audited here instead.
 MADE_BUILD := $(if $(BASEURL),,TWNOTES_BUILT_SITE=$(CURDIR)/public TWNOTES_BUILD_RECORD=$(CURDIR)/$(RECORD))
 
 test: lint content-check build node
 	$(call run-pytest,$(MADE_BUILD))
-	$(BIN)/twnotes audit public
+	$(if $(BASEURL),$(BIN)/twnotes audit public)
 
 # An extra requirements file (bench, mutation) installed into the same .venv; its copy in
 # .venv is the stamp, as .venv/requirements.txt is for `venv`.
