@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
@@ -347,7 +348,7 @@ def test_large_page_of_raw_html_is_cleaned_in_bounded_time(tmp_path: Path) -> No
     page = tmp_path / "big.md"
     count = 6_000_000 // len(RAW_HTML_PARAGRAPH.encode())
     page.write_text(FRONT + RAW_HTML_PARAGRAPH * count, encoding="utf-8")
-    proc = run_cli("sanitize", str(page))
+    proc = run_process("sanitize", str(page))
     assert proc.returncode == 0, proc.stderr
     cleaned = page.read_text(encoding="utf-8")
     assert "onclick" not in cleaned and "javascript:" not in cleaned
@@ -360,7 +361,7 @@ def test_large_page_of_raw_html_is_cleaned_in_bounded_time(tmp_path: Path) -> No
     assert body == paragraph * count
     small = tmp_path / "small.md"
     small.write_text(FRONT + paragraph * 200, encoding="utf-8")
-    assert run_cli("sanitize", "--check", str(small)).returncode == 0
+    assert run_process("sanitize", "--check", str(small)).returncode == 0
 
 
 SHORTCODE_IN_CODE = ("shortcode inside code is expanded by Hugo; write {{</* … */>}} to show "
@@ -497,9 +498,28 @@ def test_braces_that_are_not_attribute_lists_are_fine(body: str) -> None:
 # ------------------------------------------------------------------ the command line
 
 
-def run_cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+def run_process(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    """`python -m twnotes ARGS` in a process of its own (bounded by its timeout)."""
     return subprocess.run([sys.executable, "-m", "twnotes", *args], input=stdin.decode(),
                           capture_output=True, text=True, timeout=120, check=False)
+
+
+def run_cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    """The command line in this process: cli.main, which `python -m twnotes` runs, with the
+    given stdin and its stdout, stderr and exit code kept (a new interpreter costs a third of
+    a second of imports). The tests about the process itself use run_process."""
+    out, err = io.StringIO(), io.StringIO()
+    fake_stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+    saved_stdin, sys.stdin = sys.stdin, fake_stdin
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        sys.stdin = saved_stdin
+    return subprocess.CompletedProcess(["twnotes", *args], code, out.getvalue(), err.getvalue())
 
 
 def test_check_lists_each_place_and_fails(tmp_path: Path) -> None:
@@ -547,7 +567,8 @@ def test_diff_prints_and_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_stdin_fragment_goes_to_stdout() -> None:
-    proc = run_cli("sanitize", "-", stdin="<li>中文<script>x</script>".encode())
+    # A real process: the bytes on its stdin and stdout are UTF-8.
+    proc = run_process("sanitize", "-", stdin="<li>中文<script>x</script>".encode())
     assert (proc.returncode, proc.stdout) == (0, "<ul><li>中文</li></ul>")
 
 
