@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
+import io
 import json
 import os
 import secrets
@@ -91,6 +93,28 @@ def build_site(dest: Path, *extra: str, source: Path = ROOT, delimit: bool = Fal
         capture_output=True, text=True, timeout=300, check=False,
     )
     return BuiltSite(dest, log, token, enforced.returncode, enforced.stdout + enforced.stderr)
+
+
+def twnotes_in_process(*args: str, stdin: bytes = b"",
+                       cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`twnotes ARGS` in this process: cli.main, which `python -m twnotes` runs, with the given
+    stdin (and working directory) and its stdout, stderr and exit code kept. A new
+    interpreter costs a third of a second of imports; a test about the process itself (a
+    timeout as the bound, bytes on a real pipe) starts one instead."""
+    from twnotes import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_stdin, sys.stdin = sys.stdin, io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+    try:
+        with contextlib.chdir(cwd or Path.cwd()), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        sys.stdin = saved_stdin
+    return subprocess.CompletedProcess(["twnotes", *args], code, out.getvalue(), err.getvalue())
 
 
 # What Hugo reads to build the site. Generated data and the search index stay behind, so a
