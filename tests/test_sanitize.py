@@ -384,8 +384,8 @@ def test_large_page_of_raw_html_is_cleaned_in_bounded_time(tmp_path: Path) -> No
     assert "onclick" not in cleaned and "javascript:" not in cleaned
     assert cleaned.count("<b>粗体</b> 和 <a>链接</a>。") == count
     # Every paragraph was cleaned the same way, so the cleaned page is `count` copies of one
-    # paragraph; --check on 200 of them judges what --check on all 6 MB would (a second
-    # 6 MB subprocess run scanned that paragraph again tens of thousands of times).
+    # paragraph; --check on 200 of them judges what --check on the whole page would (a
+    # second run over it scanned that paragraph again thousands of times).
     body = cleaned.removeprefix(FRONT)
     paragraph = body[: len(body) // count]
     assert body == paragraph * count
