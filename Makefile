@@ -90,9 +90,16 @@ snippets: venv
 PYTEST_WORKERS ?= auto
 XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 
+# The two-step run: the xdist part, then the tests marked `alone` by themselves (Lighthouse
+# scores blocking time, which a sweep running on another worker inflates). $(1) is an env
+# prefix for both steps.
+define run-pytest
+$(1) $(BIN)/pytest $(XDIST) -m "not alone" tests
+$(1) $(BIN)/pytest -n 0 -m alone tests
+endef
+
 pytest: venv node
-	$(BIN)/pytest $(XDIST) -m "not alone" tests
-	$(BIN)/pytest -n 0 -m alone tests
+	$(call run-pytest)
 
 # The dev loop: everything but the tests marked slow (pytest.mark.slow), no `make build`.
 test-fast: venv node
@@ -113,16 +120,14 @@ audit: build
 	$(BIN)/twnotes audit public
 
 # One build for everything: `make build` (which runs the snippets first) makes public/, the
-# tests judge that build (TWNOTES_BUILT_SITE) instead of building their own, and the audit
-# reads it too. Without BASEURL only: the tests expect the configured address.
+# tests judge that build (TWNOTES_BUILT_SITE) instead of building their own; the audit of it
+# is tests/test_audit.py's (the function `twnotes audit` runs). Without BASEURL only: the
+# tests expect the configured address, so a BASEURL build is audited here instead.
+MADE_BUILD := $(if $(BASEURL),,TWNOTES_BUILT_SITE=$(CURDIR)/public TWNOTES_BUILD_RECORD=$(CURDIR)/$(RECORD))
+
 test: lint content-check build node
-	$(if $(BASEURL),,TWNOTES_BUILT_SITE=$(CURDIR)/public TWNOTES_BUILD_RECORD=$(CURDIR)/$(RECORD)) \
-		$(BIN)/pytest $(XDIST) -m "not alone" tests
-	@# Lighthouse scores blocking time, which a sweep running on the other worker inflates:
-	@# its tests (marker `alone`) run afterwards, by themselves.
-	$(if $(BASEURL),,TWNOTES_BUILT_SITE=$(CURDIR)/public TWNOTES_BUILD_RECORD=$(CURDIR)/$(RECORD)) \
-		$(BIN)/pytest -n 0 -m alone tests
-	$(BIN)/twnotes audit public
+	$(call run-pytest,$(MADE_BUILD))
+	$(if $(BASEURL),$(BIN)/twnotes audit public)
 
 # An extra requirements file (bench, mutation) installed into the same .venv; its copy in
 # .venv is the stamp, as .venv/requirements.txt is for `venv`.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
+import io
 import json
 import os
 import secrets
@@ -91,6 +93,28 @@ def build_site(dest: Path, *extra: str, source: Path = ROOT, delimit: bool = Fal
         capture_output=True, text=True, timeout=300, check=False,
     )
     return BuiltSite(dest, log, token, enforced.returncode, enforced.stdout + enforced.stderr)
+
+
+def twnotes_in_process(*args: str, stdin: bytes = b"",
+                       cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`twnotes ARGS` in this process: cli.main, which `python -m twnotes` runs, with the given
+    stdin (and working directory) and its stdout, stderr and exit code kept. A new
+    interpreter costs a third of a second of imports; a test about the process itself (a
+    timeout as the bound, bytes on a real pipe) starts one instead."""
+    from twnotes import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_stdin, sys.stdin = sys.stdin, io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+    try:
+        with contextlib.chdir(cwd or Path.cwd()), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        sys.stdin = saved_stdin
+    return subprocess.CompletedProcess(["twnotes", *args], code, out.getvalue(), err.getvalue())
 
 
 # What Hugo reads to build the site. Generated data and the search index stay behind, so a
@@ -248,12 +272,15 @@ class LoadGroupIds:
     writes that suffix to `item._nodeid`, which pytest 9 no longer reads (the id lives in
     `item._id`), so every grouped test ran wherever it landed and each worker built the
     group's session and module fixtures again. Same suffix, set where pytest 9 keeps it.
+    The ids that count are the workers' (they report their collection to the scheduler),
+    and on a worker xdist has set `dist` to "no" and keeps the choice in `loadgroup`.
     """
 
     @pytest.hookimpl(trylast=True)  # after the markers are added and xdist's own attempt
     def pytest_collection_modifyitems(self, config: pytest.Config,
                                       items: list[pytest.Item]) -> None:
-        if getattr(config.option, "dist", None) != "loadgroup":
+        if not (getattr(config.option, "loadgroup", False)
+                or getattr(config.option, "dist", None) == "loadgroup"):
             return
         for item in items:
             names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import gzip
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -101,6 +102,7 @@ def test_note_page_javascript_fits_the_budget(built_site: BuiltSite) -> None:
 
 # slow: parses every built page (20-30 s under load); `make test` runs it.
 @pytest.mark.slow
+@pytest.mark.xdist_group("budget-loaded-urls")  # one worker parses each page once
 def test_search_assets_load_only_on_the_search_page(built_site: BuiltSite) -> None:
     for page in all_pages(built_site):
         urls = [url for _, url in loaded_urls(page.read_text(encoding="utf-8"))]
@@ -115,6 +117,7 @@ def test_no_resource_is_fetched_from_another_site(built_site: BuiltSite, page: s
 
 # slow: parses every built page (20-30 s under load); `make test` runs it.
 @pytest.mark.slow
+@pytest.mark.xdist_group("budget-loaded-urls")  # one worker parses each page once
 def test_no_page_loads_anything_from_another_site(built_site: BuiltSite) -> None:
     for page in all_pages(built_site):
         off_site = [u for _, u in loaded_urls(page.read_text(encoding="utf-8"))
@@ -148,6 +151,44 @@ def _token_rules(css: str) -> set[str]:
     return set(re.findall(r"\.chroma \.([a-z0-9]+)\s*\{", css))
 
 
+class _CodeTokens(HTMLParser):
+    """The classes of the spans inside <pre class="chroma">, in page order: what
+    `pre.chroma span[class]` selects in a tree html.parser builds, without the tree."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0  # open <pre class="chroma"> elements
+        self.classes: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = next((value or "" for name, value in attrs if name == "class"), None)
+        if tag == "pre" and classes is not None and "chroma" in classes.split():
+            self.depth += 1
+        elif tag == "span" and self.depth and classes is not None:
+            self.classes += classes.split()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "pre" and self.depth:
+            self.depth -= 1
+
+
+def code_token_classes(html: str) -> list[str]:
+    parser = _CodeTokens()
+    parser.feed(html)
+    parser.close()
+    return parser.classes
+
+
+def test_the_token_scan_reads_what_a_selector_selects() -> None:
+    html = ('<pre class="chroma"><code><span class="line"><span class="k">def</span> '
+            '<span class="nf x">f</span></span></code></pre><p><span class="s">no</span></p>'
+            '<pre><span class="m">no</span></pre><pre class="a chroma"><span class=c1>#</span>'
+            '<span>plain</span></pre>')
+    expected = [cls for span in BeautifulSoup(html, "html.parser").select(
+        "pre.chroma span[class]") for cls in span["class"]]
+    assert code_token_classes(html) == expected == ["line", "k", "nf", "x", "c1"]
+
+
 # slow: parses every built page (20-30 s under load); `make test` runs it.
 @pytest.mark.slow
 def test_no_highlighted_token_on_the_site_lost_its_colour(built_site: BuiltSite) -> None:
@@ -155,10 +196,8 @@ def test_no_highlighted_token_on_the_site_lost_its_colour(built_site: BuiltSite)
     class whose rules were trimmed (a new language) fails here, naming the class and page."""
     used: dict[str, str] = {}
     for path in all_pages(built_site):
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-        for span in soup.select("pre.chroma span[class]"):
-            for cls in span["class"]:
-                used.setdefault(cls, path.relative_to(built_site.public).as_posix())
+        for cls in code_token_classes(path.read_text(encoding="utf-8")):
+            used.setdefault(cls, path.relative_to(built_site.public).as_posix())
     assert {"k", "nf", "s1"} <= used.keys(), "no highlighted Python found: wrong selector?"
     lost = {cls: page for cls, page in used.items() if cls in TRIMMED_TOKENS}
     assert lost == {}, f"token classes without a colour (restore their theme rules): {lost}"

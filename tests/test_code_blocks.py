@@ -16,7 +16,14 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from test_snippets_site import code_blocks, note_result
 
-from conftest import ROOT, BuiltSite, build_site, copy_site_sources, hugo_binary
+from conftest import (
+    ROOT,
+    BuiltSite,
+    build_site,
+    copy_site_sources,
+    hugo_binary,
+    twnotes_in_process,
+)
 
 LONG = 40  # lines of the long block on the fixture page (the hook collapses more than 30)
 
@@ -175,8 +182,7 @@ def test_an_unknown_alert_type_fails_the_build(tmp_path: Path) -> None:
 
 
 def sanitize_check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "twnotes", "sanitize", "--check", str(path)],
-                          capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
+    return twnotes_in_process("sanitize", "--check", str(path), cwd=ROOT)
 
 
 def test_the_sanitiser_reads_alerts_as_blockquotes(tmp_path: Path) -> None:
@@ -197,12 +203,10 @@ def test_title_and_highlighting_keys_do_not_trouble_the_snippet_runner(tmp_path:
     page = tmp_path / "p.md"
     page.write_text('```python {title="demo.py" lineNos=true hl_lines=[1]}\nprint(1)\n```\n',
                     encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "twnotes", "snippets", "--list", str(page)],
-                          capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
+    proc = twnotes_in_process("snippets", "--list", str(page), cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     page.write_text('```python {titel="demo.py"}\nprint(1)\n```\n', encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "twnotes", "snippets", "--list", str(page)],
-                          capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
+    proc = twnotes_in_process("snippets", "--list", str(page), cwd=ROOT)
     assert proc.returncode == 2 and "titel" in proc.stdout + proc.stderr
 
 

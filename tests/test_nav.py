@@ -4,6 +4,7 @@ every note and example, the tags page with counts, and the three-state theme's m
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -37,7 +38,14 @@ ORDER = reading_order()
 
 
 def soup(site: BuiltSite, url: str) -> BeautifulSoup:
-    return BeautifulSoup(site.page(url.lstrip("/")), "html5lib")
+    """The built page's tree, parsed once per worker: the tests here only read it (the
+    sidebar test and the pager test of one page share the parse)."""
+    return _parsed(site.public, url)
+
+
+@functools.cache
+def _parsed(public: Path, url: str) -> BeautifulSoup:
+    return BeautifulSoup(BuiltSite(public, "").page(url.lstrip("/")), "html5lib")
 
 
 def sidebar(page: BeautifulSoup) -> Tag:

@@ -150,28 +150,35 @@ class Traffic:
         self.bad_status.clear()
 
 
+def routed_context(browser: Any, site: ServedSite, traffic: Traffic, **options: Any) -> Any:
+    """A context (bounded waits) whose every request is routed: off-site ones are aborted;
+    requests, console errors and failing responses land in `traffic`."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+
+    def route(route: Any) -> None:
+        url = route.request.url
+        traffic.requests.append(url)
+        if site.is_local(url):
+            route.continue_()
+        else:
+            traffic.outside.append(url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", route)
+    context.on("page", traffic.watch)
+    return context
+
+
 @pytest.fixture
 def make_context(browser: Any, served_site: ServedSite) -> Iterator[Any]:
-    """Factory for browser contexts whose every request is routed: off-site ones are aborted."""
+    """Factory for routed browser contexts (routed_context), closed after the test."""
     contexts: list[Any] = []
 
     def factory(**options: Any) -> tuple[Any, Traffic]:
         traffic = Traffic(served_site)
-        context = browser.new_context(**options)
-        context.set_default_timeout(TIMEOUT_MS)
-        context.set_default_navigation_timeout(TIMEOUT_MS)
-
-        def route(route: Any) -> None:
-            url = route.request.url
-            traffic.requests.append(url)
-            if served_site.is_local(url):
-                route.continue_()
-            else:
-                traffic.outside.append(url)
-                route.abort("blockedbyclient")
-
-        context.route("**/*", route)
-        context.on("page", traffic.watch)
+        context = routed_context(browser, served_site, traffic, **options)
         contexts.append(context)
         return context, traffic
 

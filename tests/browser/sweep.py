@@ -12,13 +12,14 @@ scroll. The tests (test_pages, test_csp, test_axe) each judge their own part wit
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from .conftest import RESULT, TIMEOUT_MS, ServedSite, Traffic
+from .conftest import RESULT, TIMEOUT_MS, ServedSite, Traffic, routed_context
 
 SEARCH = "/search/"
 PHONE = {"width": 360, "height": 740}
@@ -108,30 +109,14 @@ class Sweep:
     def reports(self, name: str) -> list[SweepReport]:
         if name not in self._reports:
             paths = self.paths(name)
-            self._reports[name] = (
-                sweep_phone(self.browser, self.site, paths) if name == "phone"
-                else sweep_desktop(self.browser, self.site, paths, name, self.axe_source))
+            self._reports[name] = sweep_context(self.browser, self.site, paths, name,
+                                                self.axe_source)
         return self._reports[name]
 
 
 def new_context(browser: Any, site: ServedSite, traffic: Traffic, **options: Any) -> Any:
-    """A context whose every request is routed (off-site ones aborted) and whose pages report
-    their CSP violations (WATCH); requests land in `traffic`."""
-    context = browser.new_context(**options)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-
-    def route(route: Any) -> None:
-        url = route.request.url
-        traffic.requests.append(url)
-        if site.is_local(url):
-            route.continue_()
-        else:
-            traffic.outside.append(url)
-            route.abort("blockedbyclient")
-
-    context.route("**/*", route)
-    context.on("page", traffic.watch)
+    """A routed context (routed_context) whose pages report their CSP violations (WATCH)."""
+    context = routed_context(browser, site, traffic, **options)
     context.add_init_script(WATCH)
     return context
 
@@ -179,51 +164,47 @@ def take_traffic(report: SweepReport, traffic: Traffic, page: Any) -> None:
     traffic.clear()
 
 
-def visit_desktop(page: Any, site: ServedSite, path: str, scheme: str, axe_source: str,
-                  traffic: Traffic) -> SweepReport:
-    report = SweepReport(f"[{scheme}] {path}", path)
+def visit(page: Any, site: ServedSite, path: str, where: str, traffic: Traffic,
+          collect: Callable[[Any, SweepReport], None]) -> SweepReport:
+    """Load one page, let `collect` note what its context judges, then take the traffic."""
+    report = SweepReport(f"[{where}] {path}", path)
     traffic.clear()
     try:
         load(page, site, path, report)
+        collect(page, report)
+        take_traffic(report, traffic, page)
+    except PlaywrightError as exc:
+        report.error = f"{report.where}: visit failed: {exc}"
+    return report
+
+
+def desktop_collector(axe_source: str) -> Callable[[Any, SweepReport], None]:
+    """On a desktop visit: the theme applied, the head's first element, axe's violations."""
+    def collect(page: Any, report: SweepReport) -> None:
         report.theme = page.evaluate("() => document.documentElement.dataset.theme")
         report.head_first = page.evaluate(HEAD_FIRST)
         report.axe = axe_violations(page, axe_source)
-        take_traffic(report, traffic, page)
-    except PlaywrightError as exc:
-        report.error = f"{report.where}: visit failed: {exc}"
-    return report
+    return collect
 
 
-def visit_phone(page: Any, site: ServedSite, path: str, traffic: Traffic) -> SweepReport:
-    report = SweepReport(f"[phone] {path}", path)
-    traffic.clear()
-    try:
-        load(page, site, path, report)
-        scroll_width, client_width, culprits = page.evaluate(OVERFLOW)
-        report.overflow = (scroll_width, client_width, culprits)
-        take_traffic(report, traffic, page)
-    except PlaywrightError as exc:
-        report.error = f"{report.where}: visit failed: {exc}"
-    return report
+def collect_phone(page: Any, report: SweepReport) -> None:
+    """On a phone visit: the sideways scroll."""
+    scroll_width, client_width, culprits = page.evaluate(OVERFLOW)
+    report.overflow = (scroll_width, client_width, culprits)
 
 
-def sweep_desktop(browser: Any, site: ServedSite, paths: list[str], scheme: str,
+def sweep_context(browser: Any, site: ServedSite, paths: list[str], name: str,
                   axe_source: str) -> list[SweepReport]:
+    """Visit every path in one context: "phone" (light, PHONE), else the desktop in that
+    colour scheme."""
+    phone = name == "phone"
     traffic = Traffic(site)
-    context = new_context(browser, site, traffic, color_scheme=scheme, viewport=DESKTOP)
+    context = new_context(browser, site, traffic, color_scheme="light" if phone else name,
+                          viewport=PHONE if phone else DESKTOP)
+    collect = collect_phone if phone else desktop_collector(axe_source)
     try:
         page = context.new_page()
-        return [visit_desktop(page, site, path, scheme, axe_source, traffic) for path in paths]
-    finally:
-        context.close()
-
-
-def sweep_phone(browser: Any, site: ServedSite, paths: list[str]) -> list[SweepReport]:
-    traffic = Traffic(site)
-    context = new_context(browser, site, traffic, color_scheme="light", viewport=PHONE)
-    try:
-        page = context.new_page()
-        return [visit_phone(page, site, path, traffic) for path in paths]
+        return [visit(page, site, path, name, traffic, collect) for path in paths]
     finally:
         context.close()
 

@@ -109,11 +109,13 @@ def hosted_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def lighthouse(url: str, out: Path) -> dict[str, Any]:
-    """One Lighthouse run (mobile, as by default); its report as JSON."""
+    """One Lighthouse run (mobile, as by default); its report as JSON. Without the full-page
+    screenshot (an artifact for the HTML report that no category scores): a fifth less time."""
     env = {**os.environ, "CHROME_PATH": str(CHROMIUM)}
     proc = subprocess.run(
         ["node", str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
-         f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}"],
+         f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}",
+         "--disable-full-page-screenshot"],
         capture_output=True, text=True, timeout=240, check=False, env=env,
     )
     assert proc.returncode == 0, f"lighthouse failed ({proc.returncode}):\n{proc.stderr[-3000:]}"

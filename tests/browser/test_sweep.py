@@ -18,8 +18,7 @@ from .sweep import (
     in_group,
     load_problems,
     overflow_problems,
-    sweep_desktop,
-    sweep_phone,
+    sweep_context,
     violation_problems,
 )
 from .test_pages import NOTE
@@ -67,8 +66,8 @@ def test_every_sweep_check_flags_a_planted_fault(
     browser: Any, served_site: ServedSite, axe_source: str, faulty: dict[str, str]
 ) -> None:
     paths = [faulty["faults"], faulty["offsite"], NOTE]
-    desktop = sweep_desktop(browser, served_site, paths, "dark", axe_source)
-    phone = sweep_phone(browser, served_site, paths)
+    desktop = sweep_context(browser, served_site, paths, "dark", axe_source)
+    phone = sweep_context(browser, served_site, paths, "phone", axe_source)
     bad, offsite, note = (one(desktop, p) for p in paths)
     assert bad.error == "" and offsite.error == "", (bad.error, offsite.error)
     assert any("script-src" in line for line in violation_problems(bad))
