@@ -19,7 +19,8 @@ EXAMPLE = "/examples/poetry/"  # example programs longer than the collapsed heig
 OVERLAPS = """() => [...document.querySelectorAll('.tw-code')].map(block => {
     const button = block.querySelector('button.tw-copy');
     const pre = block.querySelector('.highlight pre');
-    if (!button || !pre) return {missing: true};
+    if (!button || !pre) return {missing: true, button: !!button, pre: !!pre,
+                                 readyState: document.readyState, html: block.outerHTML.slice(0, 300)};
     const b = button.getBoundingClientRect(), p = pre.getBoundingClientRect();
     const overlap = b.left < p.right && p.left < b.right && b.top < p.bottom && p.top < b.bottom;
     const frame = block.getBoundingClientRect();
@@ -43,7 +44,9 @@ def test_the_copy_button_sits_in_the_toolbar_never_over_code(
         visit(page, served_site, path)
         boxes = page.evaluate(OVERLAPS)
         assert boxes, f"{path}: no code blocks"
-        assert not [b for b in boxes if b["missing"]], f"{path}: a block without copy button"
+        missing = [b for b in boxes if b["missing"]]
+        # What the block was, to tell a late script from a block the hook made differently.
+        assert not missing, f"{path}: a block without copy button or code box: {missing}"
         assert all(b["inBar"] and b["inside"] and not b["overlap"] for b in boxes), (
             f"{path}: {boxes}")
         # Always visible (no hover on a touch screen) and a tap target of 24 px or more.
