@@ -66,29 +66,32 @@ def bare_layouts(site: Path) -> None:
 
 def measure_size(work: Path, count: int, repeats: int,
                  log: Callable[[str], None]) -> Cost:
-    """Generate `count` pages once, build them with both layouts, `repeats` times each."""
+    """Generate `count` pages once, build them with both layouts, `repeats` times each.
+
+    The builds alternate (ours, bare, then bare, ours, ...), so that a change in the load of
+    a shared machine falls on both sides rather than on whichever ran second.
+    """
     ours_site = generate.write_site(work / "ours", count)
     bare_site = work / "bare"
     shutil.copytree(ours_site, bare_site)
     bare_layouts(bare_site)
-    env = {**os.environ, "HUGO_ENABLEGITINFO": "false",
-           "HUGO_TW_REGION_TOKEN": secrets.token_hex(16)}
-    timings: dict[str, measure.Timing] = {}
-    for name, site in (("ours", ours_site), ("bare", bare_site)):
-        public = work / f"public-{name}"
-        env["HUGO_CACHEDIR"] = str(work / f"hugo-cache-{name}")
-
-        def fresh(site: Path = site, public: Path = public) -> None:
+    token = secrets.token_hex(16)
+    sites = {"ours": ours_site, "bare": bare_site}
+    samples: dict[str, list[measure.Sample]] = {"ours": [], "bare": []}
+    for turn in range(repeats):
+        for name in ("ours", "bare") if turn % 2 == 0 else ("bare", "ours"):
+            site, public = sites[name], work / f"public-{name}"
             shutil.rmtree(public, ignore_errors=True)
             shutil.rmtree(site / "resources", ignore_errors=True)
-
-        log(f"  N={count}: hugo, {name} layouts ×{repeats}")
-        timings[name] = measure.repeat(
-            repeats, [stages.hugo_binary(), "--minify", "--gc", "--logLevel", "warn",
-                      "--destination", str(public)],
-            cwd=site, env=env, before=fresh, check=stages.no_warnings)
-        log(f"    median {timings[name].wall:.2f} s")
-    return Cost(count, timings["ours"], timings["bare"])
+            env = {**os.environ, "HUGO_ENABLEGITINFO": "false", "HUGO_TW_REGION_TOKEN": token,
+                   "HUGO_CACHEDIR": str(work / f"hugo-cache-{name}")}
+            log(f"  N={count}: hugo, {name} layouts, run {turn + 1} of {repeats}")
+            sample = measure.run([stages.hugo_binary(), "--minify", "--gc", "--logLevel", "warn",
+                                  "--destination", str(public)], cwd=site, env=env)
+            stages.no_warnings(sample)
+            samples[name].append(sample)
+            log(f"    {sample.wall:.2f} s")
+    return Cost(count, measure.Timing.of(samples["ours"]), measure.Timing.of(samples["bare"]))
 
 
 def table(costs: list[Cost]) -> str:

@@ -183,3 +183,25 @@ def test_a_long_section_lists_its_first_pages_and_links_to_the_rest(tmp_path: Pa
     home = BeautifulSoup(built.page(""), "html5lib")
     assert len(home.select("ul.tw-list > li")) == 50
     assert home.select_one(".tw-more a").get_text() == "全部 60 篇"
+
+
+# The layouts that may walk site.Sections (it walks the whole content tree on every call):
+# each runs once per build or once per section, never once per page.
+SITE_WIDE = {"_partials/nav/sections.html", "_partials/nav/tree.html", "_partials/nav/order.html",
+             "_partials/header.html", "_partials/search-params.html", "home.html"}
+
+
+def test_site_sections_is_walked_only_by_layouts_that_run_once() -> None:
+    layouts = ROOT / "layouts"
+    texts = {p.relative_to(layouts).as_posix(): p.read_text(encoding="utf-8")
+             for p in layouts.rglob("*.*")}
+    code = {name: re.sub(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", "", text, flags=re.S)
+            for name, text in texts.items()}
+    assert {name for name, text in code.items() if "site.Sections" in text} == SITE_WIDE
+    # The partials among them are only ever called through partialCached.
+    for name in SITE_WIDE - {"home.html"}:
+        partial = name.removeprefix("_partials/")
+        plain = [f for f, text in code.items() if re.search(rf'\bpartial\s+"{partial}"', text)]
+        cached = [f for f, text in code.items()
+                  if re.search(rf'\bpartialCached\s+"{partial}"', text)]
+        assert plain == [] and cached, (partial, plain, cached)
