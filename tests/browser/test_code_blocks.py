@@ -20,7 +20,8 @@ OVERLAPS = """() => [...document.querySelectorAll('.tw-code')].map(block => {
     const button = block.querySelector('button.tw-copy');
     const pre = block.querySelector('.highlight pre');
     if (!button || !pre) return {missing: true, button: !!button, pre: !!pre,
-                                 readyState: document.readyState, html: block.outerHTML.slice(0, 300)};
+                                 readyState: document.readyState,
+                                 html: block.outerHTML.slice(0, 300)};
     const b = button.getBoundingClientRect(), p = pre.getBoundingClientRect();
     const overlap = b.left < p.right && p.left < b.right && b.top < p.bottom && p.top < b.bottom;
     const frame = block.getBoundingClientRect();
