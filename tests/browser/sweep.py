@@ -104,7 +104,13 @@ class Sweep:
         self._reports: dict[str, list[SweepReport]] = {}
 
     def paths(self, name: str) -> list[str]:
-        return [*self.site.pages(), PHONE_SEARCH if name == "phone" else AXE_SEARCH]
+        """Every page, the search page last (then once more with a query): it starts
+        Pagefind's worker, whose request can reach the context after about:blank, where it
+        would be taken for the next page's (a page other than search must not load Pagefind)."""
+        pages = self.site.pages()
+        last = [path for path in pages if urlsplit(path).path == SEARCH]
+        return [*(path for path in pages if path not in last), *last,
+                PHONE_SEARCH if name == "phone" else AXE_SEARCH]
 
     def reports(self, name: str) -> list[SweepReport]:
         if name not in self._reports:

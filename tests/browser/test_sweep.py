@@ -94,3 +94,8 @@ def test_the_sweep_visits_every_page(served_site: ServedSite, sweep: Sweep, name
     assert sorted(visited) == sorted(sweep.paths(name))
     assert set(served_site.pages()) <= set(visited)
     assert len(visited) > 50
+    # The search visits come last: Pagefind's worker, started there, may ask for its script
+    # after the page is left, and no later page must be charged with it.
+    searches = [i for i, path in enumerate(visited) if path.startswith("/search/")]
+    assert searches == list(range(len(visited) - len(searches), len(visited))), visited
+    assert len(searches) == 2
