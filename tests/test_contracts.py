@@ -134,6 +134,9 @@ def test_parallel_map_keeps_the_order() -> None:
     (b"\xfe", 1, "invalid UTF-8 at byte 0"),
     (b"a\nb\x00", 2, "NUL byte in text"),
     (b"\x00", 1, "NUL byte in text"),
+    (b"a\n\xff", 2, "invalid UTF-8 at byte 2"),
+    (b"a\nb\nc\n\xff", 4, "invalid UTF-8 at byte 6"),
+    (b"\n\x00", 2, "NUL byte in text"),
 ])
 def test_undecodable_bytes_name_their_line(raw: bytes, line: int, reason: str) -> None:
     with pytest.raises(pages.PageError) as error:

@@ -115,17 +115,6 @@ def test_markdown_sees_the_front_matter_blanked(text: str, source: str) -> None:
     assert pages.parse_page_text(Path("p.md"), text).markdown_source() == source
 
 
-@pytest.mark.parametrize(("raw", "line", "reason"), [
-    (b"a\n\xff", 2, "invalid UTF-8 at byte 2"),
-    (b"a\nb\nc\n\xff", 4, "invalid UTF-8 at byte 6"),
-    (b"\n\x00", 2, "NUL byte in text"),
-])
-def test_the_line_of_a_bad_byte(raw: bytes, line: int, reason: str) -> None:
-    with pytest.raises(pages.PageError) as error:
-        pages.decode(Path("p.md"), raw)
-    assert (error.value.line, error.value.reason) == (line, reason)
-
-
 def test_page_errors_print_one_line_each_in_line_order() -> None:
     errors = pages.PageErrors([pages.PageError("p.md", 9, "b"), pages.PageError("p.md", 3, "a")])
     assert str(errors) == "p.md:3: a\np.md:9: b"

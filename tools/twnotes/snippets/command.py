@@ -48,16 +48,13 @@ def command(paths: Sequence[Path] | None = None, *, list_only: bool = False,
     out = out or sys.stdout
     err = err or sys.stderr
     started = time.monotonic()
-    try:
-        settings = settings or config.load()
-    except config.ConfigError as exc:
-        if runner is not None:
-            runner.close()
-        print(exc, file=err)
-        return 2
-    runner = runner or Runner(workers=jobs)
-    runner.extra_preload = tuple(settings.preload)
-    with runner:
+    with runner or Runner(workers=jobs) as runner:
+        try:
+            settings = settings or config.load()
+        except config.ConfigError as exc:
+            print(exc, file=err)
+            return 2
+        runner.extra_preload = tuple(settings.preload)
         if not list_only:
             runner.prestart()  # the servers' interpreter starts while the pages are read
         return _command(runner, paths, settings, list_only=list_only, update=update,
