@@ -1,24 +1,13 @@
 // Search in place, on every page (kept small: the search UI and Pagefind load only when the
 // dialog first opens). Opens a <dialog> with `/`, Ctrl+K / Cmd+K and the header search box
-// (typing in it, clicking it or submitting it); Esc, the close button or a click outside
-// closes it and gives the focus back. Also highlights ?highlight= terms on a landing page.
+// (a click, typing or submitting it; focus alone, e.g. Tab, never opens it: WCAG 3.2.1); Esc,
+// the close button or a click outside closes it and gives the focus back. Also highlights
+// ?highlight= terms on a landing page.
 import * as params from "@params";
 
 let dialog = null;
 let ui = null;
 let opener = null;
-let returning = false;
-
-// Closing gives the focus back (the browser does, and so does the close handler below); the
-// flag stops that focus from reopening the dialog through the header box.
-function shut() {
-  returning = true;
-  try {
-    dialog.close();
-  } finally {
-    returning = false;
-  }
-}
 
 function build() {
   dialog = document.createElement("dialog");
@@ -30,7 +19,7 @@ function build() {
   close.type = "button";
   close.className = "tw-sd-close";
   close.textContent = params.strings.close;
-  close.addEventListener("click", shut);
+  close.addEventListener("click", () => dialog.close());
   const keys = document.createElement("p");
   keys.className = "tw-sd-keys";
   keys.textContent = params.strings.keys;
@@ -40,37 +29,39 @@ function build() {
   dialog.append(box);
   // A click on the backdrop lands on the dialog itself, outside its box.
   dialog.addEventListener("click", (event) => {
-    if (event.target === dialog) shut();
+    if (event.target === dialog) dialog.close();
   });
   dialog.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       event.preventDefault();
-      shut();
+      dialog.close();
     }
   });
   dialog.addEventListener("cancel", (event) => {
     event.preventDefault();
-    shut();
+    dialog.close();
   });
   dialog.addEventListener("close", () => {
-    returning = true;
     if (opener && opener.isConnected) opener.focus();
-    returning = false;
     opener = null;
   });
   document.body.append(dialog);
   ui = import(params.ui).then((mod) => mod.mountSearch(mount, params));
 }
 
-async function open(query) {
+// `box`: the header box whose text becomes the query. The dialog opens once its UI has loaded,
+// so that what is typed meanwhile still lands in the box; the text then moves into the
+// dialog (the box is empty when the focus comes back; an empty box keeps the last query).
+async function open(box) {
   if (!dialog) build();
+  const search = await ui;
   if (!dialog.open) {
     opener = document.activeElement;
     dialog.showModal();
   }
-  const search = await ui;
+  const query = box ? box.value : "";
+  if (box) box.value = "";
   search.input.focus();
-  // A query from the header box replaces the last one; an empty box keeps it.
   if (query && query !== search.input.value) search.search(query);
 }
 
@@ -97,16 +88,17 @@ if (form) {
   const box = form.querySelector("input[name=q]");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    open(box.value);
-  });
-  // Focus (a click or Tab) opens the dialog before any typing starts, so an input method
-  // composing Chinese is never interrupted; the focus given back on close does not reopen it.
-  box.addEventListener("focus", () => {
-    if (!returning) open(box.value);
+    open(box);
   });
   box.addEventListener("click", () => {
-    if (!dialog || !dialog.open) open(box.value);
+    if (!dialog || !dialog.open) open(box);
   });
+  // Typing opens it; text an input method is still composing (pinyin for Chinese) stays in
+  // the box until it is committed, so a composition is never cut off by the move of focus.
+  box.addEventListener("input", (event) => {
+    if (!event.isComposing) open(box);
+  });
+  box.addEventListener("compositionend", () => open(box));
 }
 
 // Landing from a result: mark the query's terms in the page's text.

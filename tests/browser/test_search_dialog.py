@@ -99,6 +99,58 @@ def test_header_box_opens_the_dialog_results_come_as_you_type(
     assert not traffic.console_errors, traffic.console_errors
 
 
+def test_tab_into_the_header_box_does_not_open_the_dialog_typing_does(
+    served_site: ServedSite, make_context: Any
+) -> None:
+    """Focus alone is no change of context (WCAG 3.2.1): Tab stops in the box; the first
+    typed character opens the dialog, which takes over all of the text typed so far."""
+    context, traffic = make_context(color_scheme="light")
+    page = context.new_page()
+    visit(page, served_site, NOTE)
+    page.locator("a.tw-brand").focus()
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        assert not dialog_open(page), f"Tab to {focused(page)} opened the dialog"
+        if focused(page) == "input#tw-q":
+            break
+    else:
+        pytest.fail(f"20 presses of Tab from the brand link never reached #tw-q: {focused(page)}")
+    page.keyboard.type("deferToThread")
+    page.wait_for_function(f"() => document.activeElement?.matches('{INPUT}')", timeout=TIMEOUT_MS)
+    wait_results(page)
+    assert page.locator(INPUT).input_value() == "deferToThread"
+    assert page.locator("#tw-q").input_value() == "", "the typed text stayed in the header box"
+    page.keyboard.press("Escape")
+    assert focused(page) == "input#tw-q" and not dialog_open(page)
+    assert not traffic.console_errors, traffic.console_errors
+
+
+def test_a_composition_in_the_header_box_is_not_cut_off(
+    served_site: ServedSite, make_context: Any
+) -> None:
+    """Pinyin being composed stays in the header box; the committed characters open the
+    dialog as its query (Chromium's input-method events, through the DevTools protocol)."""
+    context, traffic = make_context(color_scheme="light")
+    page = context.new_page()
+    visit(page, served_site, NOTE)
+    # Loaded once, the UI opens in a microtask: a wrong opening would show by the next check.
+    page.keyboard.press("/")
+    page.wait_for_function(f"() => document.activeElement?.matches('{INPUT}')", timeout=TIMEOUT_MS)
+    page.keyboard.press("Escape")
+    page.locator("#tw-q").focus()
+    ime = context.new_cdp_session(page)
+    ime.send("Input.imeSetComposition", {"text": "xian", "selectionStart": 4, "selectionEnd": 4})
+    assert page.evaluate("document.querySelector('#tw-q').value") == "xian"
+    assert not dialog_open(page), "a composition in progress opened the dialog"
+    assert focused(page) == "input#tw-q"
+    ime.send("Input.insertText", {"text": "线程"})
+    page.wait_for_function(f"() => document.activeElement?.matches('{INPUT}')", timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        f"() => document.querySelector('{INPUT}').value === '线程'", timeout=TIMEOUT_MS)
+    wait_results(page)
+    assert not traffic.console_errors, traffic.console_errors
+
+
 def test_arrows_move_through_results_and_enter_opens_one_with_highlights(
     served_site: ServedSite, make_context: Any
 ) -> None:
