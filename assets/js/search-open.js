@@ -1,8 +1,8 @@
 // Search in place, on every page (kept small: the search UI and Pagefind load only when the
 // dialog first opens). Opens a <dialog> with `/`, Ctrl+K / Cmd+K and the header search box
 // (a click, typing or submitting it; focus alone, e.g. Tab, never opens it: WCAG 3.2.1); Esc,
-// the close button or a click outside closes it and gives the focus back. Also highlights
-// ?highlight= terms on a landing page.
+// the close button or a click outside closes it and gives the focus back. A landing from a
+// result (?highlight=) loads highlight.js, which marks the query's terms.
 import * as params from "@params";
 
 let dialog = null;
@@ -101,43 +101,6 @@ if (form) {
   box.addEventListener("compositionend", () => open(box));
 }
 
-// Landing from a result: mark the query's terms in the page's text.
-function highlight() {
-  const query = new URLSearchParams(location.search).get("highlight");
-  const root = document.querySelector(".tw-article");
-  if (!query || !root) return;
-  const terms = [...new Set(query.toLowerCase().split(/\s+/).filter(Boolean))];
-  if (!terms.length) return;
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  const nodes = [];
-  while (walker.nextNode()) nodes.push(walker.currentNode);
-  let first = null;
-  for (const node of nodes) {
-    const text = node.nodeValue;
-    const lower = text.toLowerCase();
-    const cuts = [];
-    for (const term of terms) {
-      for (let i = lower.indexOf(term); i >= 0; i = lower.indexOf(term, i + term.length)) {
-        cuts.push([i, i + term.length]);
-      }
-    }
-    if (!cuts.length || node.parentElement.closest("script, style, mark")) continue;
-    cuts.sort((a, b) => a[0] - b[0]);
-    const frag = document.createDocumentFragment();
-    let at = 0;
-    for (const [start, end] of cuts) {
-      if (start < at) continue; // overlapping terms: the first one wins
-      frag.append(text.slice(at, start));
-      const mark = document.createElement("mark");
-      mark.className = "tw-hl";
-      mark.textContent = text.slice(start, end);
-      frag.append(mark);
-      first = first || mark;
-      at = end;
-    }
-    frag.append(text.slice(at));
-    node.replaceWith(frag);
-  }
-  if (first && !location.hash) first.scrollIntoView({ block: "center" });
-}
-highlight();
+// Landing from a result: the query's terms are marked in the page's text.
+const marked = new URLSearchParams(location.search).get("highlight");
+if (marked) import(params.highlight).then((mod) => mod.highlight(marked));

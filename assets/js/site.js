@@ -1,5 +1,5 @@
-// Site script: theme toggle, copy buttons on code blocks, and the table of contents
-// following the scroll. Loaded deferred on every page; it must stay a few KB.
+// Site script: theme toggle, copy buttons on code blocks, the table of contents following
+// the scroll, and the sidebar column on wide screens. Loaded deferred on every page; it must stay a few KB.
 import * as params from "@params";
 
 const root = document.documentElement;
@@ -122,6 +122,28 @@ function setupTocTracking() {
   update();
 }
 
+// Sidebar: on wide screens a sticky column that scrolls by itself (nav.css). Its <details>
+// is opened there (a closed one hides its links from the accessibility tree, so the column
+// would be a scrolling region with nothing to focus) and closed again as a phone's drawer;
+// the current page's link is scrolled into the column's view, never the window.
+function setupSidebar() {
+  const sidebar = document.querySelector("details.tw-sidebar");
+  if (!sidebar) return;
+  const wide = matchMedia("(min-width: 64rem)");
+  const fit = () => {
+    sidebar.open = wide.matches;
+    const here = sidebar.querySelector('[aria-current="page"]');
+    if (!wide.matches || !here) return;
+    const bottom = here.offsetTop + here.offsetHeight;
+    if (bottom > sidebar.scrollTop + sidebar.clientHeight) {
+      sidebar.scrollTop = bottom - sidebar.clientHeight / 2;
+    }
+  };
+  wide.addEventListener("change", fit);
+  fit();
+}
+
 setupThemeToggle();
 setupCopyButtons();
 setupTocTracking();
+setupSidebar();

@@ -55,6 +55,46 @@ def test_sidebar_is_a_column_on_wide_screens(served_site: ServedSite, make_conte
     assert page.locator(".tw-side-other a").first.is_visible()  # the examples, one link
 
 
+def in_window(page: Any, selector: str) -> bool:
+    """Whether the element is wholly inside the viewport (not only in the document)."""
+    return bool(page.locator(selector).evaluate(
+        "e => { const r = e.getBoundingClientRect();"
+        " return r.height > 0 && r.top >= 0 && r.bottom <= innerHeight; }"))
+
+
+def test_sidebar_stays_in_view_as_the_note_scrolls(
+    served_site: ServedSite, make_context: Any
+) -> None:
+    context, _ = make_context(viewport=DESKTOP, color_scheme="light")
+    page = context.new_page()
+    visit(page, served_site, NOTE)
+    assert page.evaluate("document.querySelector('details.tw-sidebar').open"), (
+        "the sidebar's <details> is closed on a wide screen (axe: nothing to focus in it)")
+    page.evaluate("scrollTo(0, document.scrollingElement.scrollHeight)")
+    assert page.evaluate("scrollY") > 2 * DESKTOP["height"], "the note is too short to tell"
+    assert in_window(page, ".tw-sidebar-nav a[aria-current=page]"), "the sidebar scrolled away"
+
+
+def test_a_tall_sidebar_scrolls_by_itself_to_the_current_page(
+    served_site: ServedSite, make_context: Any
+) -> None:
+    """In a short window the tree is taller than the column: the column scrolls, not the
+    page, so that the current page's link is in it, even the last one's; once the page has
+    scrolled past the header (the column sticks to the window's top), the link is in view."""
+    last = ORDER[-1][0]
+    context, _ = make_context(viewport={"width": 1440, "height": 360}, color_scheme="light")
+    page = context.new_page()
+    visit(page, served_site, last)
+    sidebar = page.locator("details.tw-sidebar")
+    sizes = sidebar.evaluate("e => [e.scrollHeight, e.clientHeight, e.scrollTop]")
+    assert sizes[0] > sizes[1], f"the tree fits the window ({sizes}): nothing to scroll"
+    assert sizes[2] > 0, "the column did not scroll to the current page"
+    assert page.evaluate("scrollY") == 0, "opening the page scrolled the window"
+    page.evaluate("scrollTo(0, document.scrollingElement.scrollHeight)")
+    assert sidebar.evaluate("e => e.getBoundingClientRect().top") < 24, "the column did not stick"
+    assert in_window(page, ".tw-sidebar-nav a[aria-current=page]"), f"{last}'s link is hidden"
+
+
 @pytest.mark.parametrize("js", [True, False])
 def test_drawer_opens_and_closes_from_the_keyboard(
     served_site: ServedSite, make_context: Any, js: bool,
