@@ -14,11 +14,14 @@ Two parts, one module at a time (the machine is shared):
   denominator (mutation/skips.py): mutants in annotations, mutants that do not compile,
   and the equivalent ones of mutation/equivalent.toml (each with its reason).
 
-    python -m mutation.run [--named-only | --no-named] [--survivors] [MODULE ...]
+    python -m mutation.run [--named-only | --no-named] [--survivors] [--whole FILE ...]
+                           [MODULE ...]
 
 prints killed/ran per module (each survivor as file:line operator: old -> new) and overall,
 and exits 1 if a named mutant survives. `--survivors` re-judges only the last session's
 survivors after tests were added (a kill stays a kill while the tests only grow).
+`--whole FILE` (a file of a module, from tools/twnotes/, repeatable) runs every mutant of
+that file, the rest of its module at the module's stride (new code, e.g. after a merge).
 """
 
 from __future__ import annotations
@@ -222,7 +225,8 @@ def tally(session: Path) -> Tally:
                  tuple(f"  {path}:{line} {what}" for path, line, what in sorted(rows)))
 
 
-def run_cosmic_ray(module: Module, again: bool = False) -> Tally:
+def run_cosmic_ray(module: Module, again: bool = False,
+                   whole: frozenset[str] = frozenset()) -> Tally:
     """All the module's mutants, a fresh session; `again`: only the survivors of the last
     session (and the mutants that do not compile) judged again, the others kept as they
     were: valid while the judging tests have only grown since that session."""
@@ -240,7 +244,7 @@ def run_cosmic_ray(module: Module, again: bool = False) -> Tally:
                        env=environment(), check=True)
         skips.annotations(session, TREE)
         if module.sample > 1:
-            skips.keep_a_sample(session, module.sample)
+            skips.keep_a_sample(session, module.sample, whole)
     invalid = skips.invalid(session, TREE)
     equivalent = skips.equivalents(session, TREE, module.path)
     if invalid:
@@ -260,9 +264,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave the named mutants out (re-running one module)")
     parser.add_argument("--survivors", action="store_true",
                         help="judge again only the last run's survivors (tests added since)")
+    parser.add_argument("--whole", action="append", default=[], metavar="FILE",
+                        help="every mutant of this file (from tools/twnotes/), not a sample")
     parser.add_argument("modules", nargs="*")
     args = parser.parse_args(argv)
     modules = load_modules()
+    whole = frozenset(str(PACKAGE / name) for name in args.whole)
+    missing = sorted(name for name in whole if not (ROOT / name).is_file())
+    if missing:
+        parser.error(f"--whole: no file {missing[0]}")
     unknown = [m for m in args.modules if m not in modules]
     if unknown:
         parser.error(f"unknown module {unknown[0]!r} (mutation/modules.toml has "
@@ -280,11 +290,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.modules or list(modules):
         module = modules[name]
         started = time.monotonic()
-        result = run_cosmic_ray(module, again=args.survivors)
+        result = run_cosmic_ray(module, again=args.survivors, whole=whole)
         share = result.killed / result.ran if result.ran else 0.0
         rows.append(f"{name:10} {result.killed:5}/{result.ran:<5} killed ({share:6.1%}), "
                     f"{result.survived} survived, {result.other} incompetent; "
-                    f"sample 1/{module.sample}; {time.monotonic() - started:.0f} s")
+                    f"sample 1/{module.sample}{' (--whole files: all)' if whole else ''}; "
+                    f"{time.monotonic() - started:.0f} s")
         print(rows[-1], flush=True)
         print("\n".join(result.survivors), flush=True)
         total = Tally(total.killed + result.killed, total.other + result.other,

@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path("tools") / "twnotes"
 
 
-def keep_a_sample(session: Path, stride: int) -> None:
-    """Mark all but every `stride`-th pending mutant skipped (the same ones every run)."""
+def keep_a_sample(session: Path, stride: int, whole: frozenset[str] = frozenset()) -> None:
+    """Mark all but every `stride`-th pending mutant skipped (the same ones every run); the
+    mutants of the files in `whole` (paths from the repo root) are all kept."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
@@ -36,7 +37,7 @@ def keep_a_sample(session: Path, stride: int) -> None:
                                      item.mutations[0].operator_name,
                                      item.mutations[0].occurrence))
         for index, item in enumerate(items):
-            if index % stride:
+            if index % stride and str(item.mutations[0].module_path) not in whole:
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
                                                        output="not in the sample"))
 
