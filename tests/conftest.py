@@ -204,8 +204,17 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     else one build shared by every xdist worker."""
     if made := os.environ.get(BUILT_SITE_ENV):
         return site_made_by_make(Path(made), Path(os.environ.get(BUILD_RECORD_ENV, ".")))
-    return shared_across_workers(tmp_path_factory, "site",
-                                 lambda root: build_site(root / "public", enforce=True))
+    return shared_across_workers(tmp_path_factory, "site", build_like_make)
+
+
+def build_like_make(root: Path) -> BuiltSite:
+    """What `make build` makes: Hugo, `twnotes enforce`, then the Pagefind index."""
+    site = build_site(root / "public", enforce=True)
+    proc = subprocess.run([sys.executable, "-m", "pagefind", "--quiet", "--site", str(site.public)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0:
+        pytest.fail(f"pagefind failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+    return site
 
 
 CHROMIUM = Path("/usr/bin/chromium")
