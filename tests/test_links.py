@@ -7,9 +7,9 @@ Pages project site lives at `/<repo>/`). A link written with a leading `/` inste
 `--baseURL http://127.0.0.1:PORT/sub/`, served under `/sub/` only by a small loopback server, and
 crawled from the home page: pages, stylesheets, scripts, images, srcset candidates, CSS `url()`s,
 the feed, the sitemap, and every `#fragment` against the ids of its target page. The same crawl
-runs over the root build `make build` made (TWNOTES_BUILT_SITE), and once more without a server against the deployment address used
-in the docs (`https://example.org/twisted-notes/`), mapped onto the files the way a static host
-maps them.
+runs over the root build `make build` made (TWNOTES_BUILT_SITE), and once more without a
+server against the deployment address used in the docs (`https://example.org/twisted-notes/`),
+mapped onto the files the way a static host maps them.
 """
 
 from __future__ import annotations
