@@ -204,17 +204,22 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     else one build shared by every xdist worker."""
     if made := os.environ.get(BUILT_SITE_ENV):
         return site_made_by_make(Path(made), Path(os.environ.get(BUILD_RECORD_ENV, ".")))
-    return shared_across_workers(tmp_path_factory, "site", build_like_make)
+    return shared_across_workers(tmp_path_factory, "site", _build_as_make_does)
 
 
-def build_like_make(root: Path) -> BuiltSite:
+def _build_as_make_does(root: Path) -> BuiltSite:
     """What `make build` makes: Hugo, `twnotes enforce`, then the Pagefind index."""
     site = build_site(root / "public", enforce=True)
-    proc = subprocess.run([sys.executable, "-m", "pagefind", "--quiet", "--site", str(site.public)],
+    index_with_pagefind(site.public)
+    return site
+
+
+def index_with_pagefind(public: Path) -> None:
+    """The search index of a built site, as `make build` writes it (public/pagefind/)."""
+    proc = subprocess.run([sys.executable, "-m", "pagefind", "--quiet", "--site", str(public)],
                           capture_output=True, text=True, timeout=300, check=False)
     if proc.returncode != 0:
         pytest.fail(f"pagefind failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
-    return site
 
 
 CHROMIUM = Path("/usr/bin/chromium")

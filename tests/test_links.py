@@ -20,8 +20,6 @@ import functools
 import http.client
 import mimetypes
 import re
-import subprocess
-import sys
 import threading
 import tomllib
 from collections.abc import Callable, Iterator
@@ -34,7 +32,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import ROOT, BuiltSite, build_site
+from conftest import ROOT, BuiltSite, build_site, index_with_pagefind
 
 # Where a crawl starts: the home page, plus what no page links to but a host or robot reads.
 SEEDS = ("", "404.html", "robots.txt", "sitemap.xml")
@@ -303,9 +301,7 @@ def build_like_make(dest: Path, base_url: str) -> None:
     uses_pagefind = any("pagefind" in p.read_text(encoding="utf-8", errors="replace")
                         for p in dest.rglob("*.html"))
     if uses_pagefind:
-        proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(dest)],
-                              capture_output=True, text=True, timeout=300, check=False)
-        assert proc.returncode == 0, f"pagefind failed:\n{proc.stdout}{proc.stderr}"
+        index_with_pagefind(dest)
 
 
 def configured_base_url() -> str:

@@ -1,5 +1,6 @@
 // Site script: theme toggle, copy buttons on code blocks, the table of contents following
-// the scroll, and the sidebar column on wide screens. Loaded deferred on every page; it must stay a few KB.
+// the scroll, and the sidebar column on wide screens. Loaded deferred on every page; it must
+// stay a few KB.
 import * as params from "@params";
 
 const root = document.documentElement;
