@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -147,6 +148,23 @@ def test_segments_share_one_namespace_and_split_the_output(runner: Runner) -> No
 def test_stdin_is_closed(runner: Runner) -> None:
     outcome = runner.run(program("import sys\nprint(repr(sys.stdin.read()))", timeout=3))
     assert outcome.stdout == "''\n"
+
+
+def test_a_programs_streams_are_those_of_python_on_pipes(tmp_path: Path) -> None:
+    """The servers make the programs' sys.stdin/stdout/stderr once, ahead: they must still
+    be streams on /dev/null and pipes, line buffered, not on the server's own fds, which
+    here are a regular file (a file's stream could seek and would buffer by its block)."""
+    code = ("import sys, os\nout = sys.stdout\nprint(out.seekable(), out.line_buffering, "
+            "out.encoding, sys.stderr.errors, sys.stdin.seekable(), sys.stdin.read() == '', "
+            "out.buffer.raw._blksize == os.fstat(1).st_blksize, out.buffer.raw.fileno())")
+    driver = ("import json, sys\nfrom twnotes.runner import Program, Segment, run_program\n"
+              f"o = run_program(Program((Segment({code!r}),), 'p.md'))\n"
+              "sys.stderr.write(json.dumps([o.stdout, o.stderr]))\n")
+    with open(tmp_path / "out.txt", "wb") as regular_file:
+        done = subprocess.run([sys.executable, "-c", driver], stdout=regular_file,
+                              stderr=subprocess.PIPE, text=True, timeout=60, check=True)
+    stdout, stderr = json.loads(done.stderr)
+    assert (stdout, stderr) == ("False True utf-8 backslashreplace True True True 1\n", "")
 
 
 def test_each_program_runs_in_a_fresh_main_module(runner: Runner) -> None:

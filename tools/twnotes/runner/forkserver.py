@@ -27,7 +27,7 @@ import signal
 import sys
 
 from twnotes.runner import child_checks, patterns, sweep
-from twnotes.runner.child import precompile, prepare_signals, run_in_child
+from twnotes.runner.child import precompile, prepare_signals, prepare_stdio, run_in_child
 from twnotes.runner.protocol import MARKER_ENV, STATUS_FD
 from twnotes.runner.supervise import Child, Workdirs, supervise
 
@@ -101,6 +101,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, tmp_base: str) -> int:
     sweep.become_subreaper()
     child_checks.prepare()
     prepare_signals()
+    prepare_stdio()
     stdout.write(json.dumps({"ready": True, "pid": os.getpid()}).encode() + b"\n")
     stdout.flush()
     workdirs = Workdirs(tmp_base)
