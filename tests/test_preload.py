@@ -4,6 +4,8 @@ and a module that would make a server unfit is left out."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -143,36 +145,98 @@ def bad_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_module_that_makes_a_server_unfit_is_left_out(bad_modules: Path) -> None:
-    names = ["starts_thread", "warns_deprecated", "installs_reactor", "fine"]
+    (bad_modules / "reads_reactor.py").write_text(
+        "from twisted.internet import reactor\nRUNNING = getattr(reactor, 'running', 0)\n")
+    names = ["starts_thread", "warns_deprecated", "reads_reactor", "fine"]
     with Runner(workers=1, preload=names) as runner:
         found = probe(runner, [*names, "twisted.internet.reactor"])
         assert found == "['fine']"
-        assert sorted(runner.excluded) == ["installs_reactor", "starts_thread",
+        assert sorted(runner.excluded) == ["reads_reactor", "starts_thread",
                                            "warns_deprecated"]
         # A left-out module still imports in the program, and its warning is seen there.
         outcome = runner.run(Program((Segment("import warns_deprecated"),), "p.md"))
         assert outcome.exception == "builtins.DeprecationWarning"
+        outcome = runner.run(Program((Segment("import reads_reactor as m\nprint(m.RUNNING)"),),
+                                     "p.md"))
+        assert outcome.stdout == "False\n", outcome.stderr
 
 
-def test_a_module_left_to_the_program_has_its_code_read_ahead_while_unchanged(
+def test_a_module_that_imports_the_reactor_indirectly_is_deferred(bad_modules: Path) -> None:
+    """installs_reactor imports reactor_helper, which imports the reactor: both are imported
+    by the server and kept out of sys.modules, and importing either installs the reactor."""
+    code = ("import sys\nprint(sorted(m for m in sys.modules if m in ('installs_reactor', "
+            "'reactor_helper', 'twisted.internet.reactor')))\n"
+            "import installs_reactor, reactor_helper\nfrom twisted.internet import reactor\n"
+            "print(reactor_helper.reactor is reactor, 'twisted.internet.reactor' in sys.modules)")
+    with Runner(workers=1, preload=["installs_reactor", "fine"]) as runner:
+        outcome = runner.run(Program((Segment(code),), "p.md"))
+        assert runner.excluded == []
+    assert outcome.stdout == "[]\nTrue True\n", outcome.stderr
+
+
+def test_a_module_that_uses_the_reactor_while_imported_is_left_to_the_program(
+        bad_modules: Path) -> None:
+    (bad_modules / "schedules.py").write_text(
+        "from twisted.internet import reactor\nreactor.callLater(0, print, 'scheduled')\n")
+    code = ("import sys\nprint('schedules' in sys.modules)\nimport schedules\n"
+            "from twisted.internet import reactor\nreactor.callLater(0.05, reactor.stop)\n"
+            "reactor.run()\n")
+    with Runner(workers=1, preload=["schedules"]) as runner:
+        outcome = runner.run(Program((Segment(code),), "p.md"))
+    assert (outcome.stdout, outcome.returncode) == ("False\nscheduled\n", 0), outcome.stderr
+
+
+# Each as a fresh `python -c` would run it: the deferred module binds the reactor that is
+# installed when it is imported, and a reactor installed by then cannot be replaced.
+DEFERRED_CASES = {
+    "smtp first": ("import sys, inspect\nfrom twisted.mail import smtp\n"
+                   "from twisted.internet import reactor\n"
+                   "print(type(reactor).__name__, smtp.reactor is reactor, "
+                   "inspect.signature(smtp.sendmail).parameters['reactor'].default is reactor,"
+                   " sys.modules['twisted.mail'].smtp is smtp)\n"),
+    "own reactor first": ("from twisted.internet import pollreactor\npollreactor.install()\n"
+                          "import twisted.words.protocols.irc as irc\n"
+                          "print(type(irc.reactor).__name__)\n"),
+    "too late to choose": ("import twisted.mail.smtp\nfrom twisted.internet import "
+                           "asyncioreactor\ntry:\n    asyncioreactor.install()\n"
+                           "except Exception as exc:\n    print(type(exc).__name__)\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DEFERRED_CASES))
+def test_a_deferred_module_behaves_as_in_a_fresh_interpreter(case: str) -> None:
+    code = DEFERRED_CASES[case]
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=60, check=True).stdout
+    with Runner(workers=1) as runner:
+        runner.plan([Program((Segment(c),)) for c in DEFERRED_CASES.values()])
+        check = "import sys\nprint(sorted(m for m in sys.modules if 'mail.smtp' in m " \
+                "or 'protocols.irc' in m or m == 'twisted.internet.reactor'))\n"
+        outcome = runner.run(Program((Segment(check + code),), "p.md"))
+        assert runner.excluded == []
+    assert outcome.stdout == "[]\n" + fresh, outcome.stderr
+    assert fresh.split()[0] in ("EPollReactor", "PollReactor", "ReactorAlreadyInstalledError")
+
+
+def test_a_deferred_module_is_imported_from_its_file_once_its_source_changed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A module that imports the reactor at its top level runs in each program, from the
-    code the server read ahead (runner.codecache); once its source changes, from the file."""
+    """A module that imports the reactor at its top level is imported by the server (the
+    reactor left out) while unchanged; once its source changes, by the program itself."""
     folder = tmp_path / "mods"
     folder.mkdir()
     module = folder / "uses_reactor.py"
-    module.write_text("from twisted.internet import reactor\nVALUE = 1\n", encoding="utf-8")
+    body = "from twisted.internet import reactor\nimport os\nPID = os.getpid()\nVALUE = {}\n"
+    module.write_text(body.format(1), encoding="utf-8")
     monkeypatch.setenv("PYTHONPATH", str(folder))
-    code = ("import sys, uses_reactor as m\nloader = m.__spec__.loader\n"
-            "print(m.VALUE, type(loader).__name__, 'get_code' in vars(loader), "
-            "m.__file__ == m.__spec__.origin, 'twisted.internet.reactor' in sys.modules)\n")
+    code = ("import os, sys, uses_reactor as m\n"
+            "print(m.VALUE, m.PID == os.getpid(), m.reactor is sys.modules["
+            "'twisted.internet.reactor'], m.__file__ == m.__spec__.origin)\n")
     with Runner(workers=1, preload=["uses_reactor"]) as runner:
         before = probe(runner, ["uses_reactor", "twisted.internet.reactor"], code)
-        module.write_text("from twisted.internet import reactor\nVALUE = 22\n",
-                          encoding="utf-8")
+        module.write_text(body.format(22), encoding="utf-8")
         after = probe(runner, ["uses_reactor"], code)
-    assert before == "[]\n1 SourceFileLoader True True True"
-    assert after == "[]\n22 SourceFileLoader False True True"
+    assert before == "[]\n1 False True True"  # imported by the server, not by the program
+    assert after == "[]\n22 True True True"
 
 
 def test_a_module_whose_compiling_warns_is_compiled_by_each_program(

@@ -5,7 +5,8 @@ The package, by job: `program` (what to run, how it ended), `pool` (the client: 
 fork servers started on first use), `forkserver` (the zygote and its servers), `supervise`
 (one program from start to end), `child` (the forked side), `child_checks` (what Twisted
 reports inside a program), `sweep` (ending groups and leftovers), `preload` (what the
-servers import ahead), `execmode` (a fresh interpreter per program), `protocol` (the wire).
+servers import ahead), `deferred` (the reactor's importers, imported ahead without it),
+`execmode` (a fresh interpreter per program), `protocol` (the wire).
 
 This package knows nothing of Markdown: a Program is code segments placed at line numbers
 of a named file, so tracebacks point at that file and line.

@@ -7,7 +7,9 @@ the site's `preload` setting, and, when a program imports the reactor (itself, o
 module that imports it when imported, such as twisted.mail.smtp), what importing the reactor
 brings in without installing it (REACTOR_BASE). Nothing more: a server grows with each
 module, and every megabyte makes each fork slower. Nothing of Twisted is imported for
-programs that never touch it.
+programs that never touch it. A module that imports the reactor when imported is imported
+with a stand-in for the reactor and kept out of sys.modules until a program imports it
+(see deferred).
 
 NEVER is the one list of what must not be imported ahead: anything that installs a reactor
 (a program must still be able to choose its own, and a reactor cannot be shared or
@@ -25,6 +27,7 @@ import sys
 import warnings
 
 from twnotes.runner import codecache
+from twnotes.runner.deferred import DEFERRALS, REACTOR
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -192,19 +195,22 @@ def import_ahead(names: Sequence[str]) -> tuple[str, str]:
     queue_ = list(names)
     seen: set[str] = set()
     try:
-        while queue_:
-            name = queue_.pop(0)
-            if name in seen or name in sys.modules or never(name):
-                continue
-            seen.add(name)
-            instead = _instead_of(name)
-            if instead is not None:
-                queue_[:0] = instead
-                codecache.read_ahead(name)  # its code at least (each program runs it)
-                continue
-            why = _import_one(name)
-            if why:
-                return name, why
+        with DEFERRALS.collecting_imports():
+            while queue_:
+                name = queue_.pop(0)
+                if name in seen or name in sys.modules or never(name):
+                    continue
+                seen.add(name)
+                instead = _instead_of(name)
+                if instead is not None:
+                    queue_[:0] = instead
+                    codecache.read_ahead(name)  # its code at least (each program runs it)
+                    continue
+                why = _import_one(name)
+                if why:
+                    return name, why
+                if DEFERRALS.set_aside():  # the programs will import the reactor
+                    queue_ += [n for n in REACTOR_BASE if n not in seen]
     finally:
         sys.stdout.flush()
         os.dup2(saved_fd, 1)
@@ -214,14 +220,17 @@ def import_ahead(names: Sequence[str]) -> tuple[str, str]:
 
 
 def _instead_of(name: str) -> list[str] | None:
-    """For a module that installs a reactor (or patches) when imported: what to preload
-    instead (what it imports, and what the reactor's import brings if that is what it
-    imports); None for a module that may be imported itself."""
+    """For a module that imports a NEVER module other than the reactor when imported (one
+    that patches, another reactor's module): what to preload instead (what it imports, and
+    what the reactor's import brings if it imports that too); None for a module that may be
+    imported itself, the reactor's importers included (they are deferred: see deferred)."""
     source = _source_of(name)
     if source is None or not imports_never_at_top(source):
         return None
     package = name if _is_package(name) else name.rpartition(".")[0]
     names = _top_level_names(source, package)
+    if all(n == REACTOR or not never(n) for n in names):
+        return None
     reactor = REACTOR_BASE if any(map(imports_reactor, names)) else ()
     return [n for n in names if not never(n)] + list(reactor)
 
@@ -238,6 +247,10 @@ def _import_one(name: str) -> str:
             importlib.import_module(name)
         except Exception:
             return ""
+        finally:
+            touched, DEFERRALS.touched = DEFERRALS.touched, ""
+    if touched:
+        return f"it used the reactor while being imported (reactor.{touched})"
     return _polluted(before, threads, caught)
 
 
