@@ -1,14 +1,14 @@
 """Code objects read ahead for the modules each program must import itself.
 
-A module that imports a NEVER module other than the reactor at its top level (gevent, say;
-see preload), or that uses the reactor while it is imported, is never imported by a fork
-server: every program runs its module body again, as it must (the reactor's other
-importers are deferred instead: see deferred). What it need not do again is read and
-unmarshal the module's compiled file (for twisted.mail.smtp, about a third of its import's
-CPU). The server reads the code once; a finder first on sys.meta_path hands it to the
-import system in each program, which then creates and runs the module exactly as a fresh
-interpreter does (same file, same spec, same loader class). If the source changed since,
-or the program's sys.path finds another file, the usual path runs.
+A module that imports a NEVER module other than the reactor at its top level (one that
+patches, say; see preload) is never imported by a fork server: every program runs its
+module body again, as it must (the reactor's importers are deferred instead: see
+deferred). What it need not do again is read and unmarshal the module's compiled file
+(for twisted.mail.smtp, before it was deferred, about a third of its import's CPU). The
+server reads the code once; a finder first on sys.meta_path hands it to the import system
+in each program, which then creates and runs the module exactly as a fresh interpreter
+does (same file, same spec, same loader class). If the source changed since, or the
+program's sys.path finds another file, the usual path runs.
 """
 
 from __future__ import annotations
