@@ -9,10 +9,12 @@ the dict `Program.to_json()` gives; this module imports only what a fork server 
 from __future__ import annotations
 
 import atexit
+import binascii
 import builtins
 import contextlib
 import json
 import linecache
+import marshal
 import os
 import signal
 import sys
@@ -161,14 +163,16 @@ def _segment_boundary() -> None:
     os.write(2, SEGMENT_MARK.encode())
 
 
-PRECOMPILED = "_precompiled"  # a key only a fork server adds, after the wire
+COMPILED = "compiled"  # wire key: each segment's code object, marshalled, base64
 
 
-def precompile(program: dict[str, Any]) -> None:
-    """In the fork server, before the fork: every segment's code object, made once here
-    rather than in the child (compiling there copied some 50 of the server's pages). Only if
-    every segment compiles without an error or any warning: otherwise the child compiles
-    them itself and reports what compile() said, under its own warning policy."""
+def compiled_segments(program: dict[str, Any]) -> list[str] | None:
+    """In the client, before the wire: every segment's code object, compiled there and
+    marshalled (the servers and programs run the client's own interpreter), so that neither
+    the fork server (where compiling copied some 40 pages per program) nor the child
+    compiles; the child only unmarshals. None unless every segment compiles without an
+    error or any warning: the child then compiles them itself and reports what compile()
+    said, under its own warning policy."""
     import warnings
 
     filename = str(program["filename"])
@@ -178,9 +182,25 @@ def precompile(program: dict[str, Any]) -> None:
             codes = [compile(_padded(seg), filename, "exec", dont_inherit=True)
                      for seg in program["segments"]]
     except Exception:
-        return
-    if not caught:
-        program[PRECOMPILED] = codes
+        return None
+    if caught:
+        return None
+    return [binascii.b2a_base64(marshal.dumps(code), newline=False).decode("ascii")
+            for code in codes]
+
+
+def _code_objects(program: dict[str, Any], report: dict[str, Any]) -> list[types.CodeType]:
+    """The segments' code objects: unmarshalled if the client compiled them, else compiled
+    here (a syntax error raises, with report["segment"] naming its segment)."""
+    filename = str(program["filename"])
+    given = program.get(COMPILED)
+    if given is not None:
+        return [marshal.loads(binascii.a2b_base64(text)) for text in given]
+    compiled = []
+    for index, seg in enumerate(program["segments"]):
+        report["segment"] = index
+        compiled.append(compile(_padded(seg), filename, "exec", dont_inherit=True))
+    return compiled
 
 
 def _run_segments(program: dict[str, Any], main: types.ModuleType,
@@ -193,12 +213,7 @@ def _run_segments(program: dict[str, Any], main: types.ModuleType,
     # Every segment in the line cache, so tracebacks (and warnings) can show source lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     report["compile_failed"] = True
-    compiled = program.get(PRECOMPILED)
-    if compiled is None:
-        compiled = []
-        for index, seg in enumerate(segments):
-            report["segment"] = index
-            compiled.append(compile(_padded(seg), filename, "exec", dont_inherit=True))
+    compiled = _code_objects(program, report)
     report["segment"] = len(segments) - 1
     report["compile_failed"] = False
     child_checks.start([bool(seg["errors_allowed"]) for seg in segments])

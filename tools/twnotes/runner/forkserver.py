@@ -27,7 +27,7 @@ import signal
 import sys
 
 from twnotes.runner import child_checks, patterns, sweep
-from twnotes.runner.child import precompile, prepare_signals, prepare_stdio, run_in_child
+from twnotes.runner.child import prepare_signals, prepare_stdio, run_in_child
 from twnotes.runner.protocol import MARKER_ENV, STATUS_FD
 from twnotes.runner.supervise import Child, Workdirs, supervise
 
@@ -108,7 +108,6 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, tmp_base: str) -> int:
     try:
         for line in iter(stdin.readline, b""):
             program = json.loads(line)
-            precompile(program)
             outcome = supervise(program, spawn_fork, workdirs, _learn)
             stdout.write(json.dumps(outcome).encode() + b"\n")
             stdout.flush()

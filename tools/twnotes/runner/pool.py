@@ -51,7 +51,7 @@ class _Server:
         self.stdin.flush()
 
     def run(self, program: Program) -> Outcome:
-        self.send(program.to_json())
+        self.send(program.wire())
         return Outcome.from_json(self.readline())
 
     def close(self) -> None:
@@ -129,15 +129,20 @@ class _Batch:
     """The programs of one run_all: handed out in order, answered by index."""
 
     def __init__(self, programs: Sequence[Program]) -> None:
-        self.lines = [json.dumps(p.to_json()).encode() + b"\n" for p in programs]
+        self.programs = programs
         self.outcomes: list[Outcome | None] = [None] * len(programs)
         self._next = 0
         self._lock = threading.Lock()
         self.stopped = False  # Ctrl-C: the programs not handed out yet are dropped
 
+    def line(self, index: int) -> bytes:
+        """Program `index` on the wire: made by the thread that sends it (compiling is part
+        of it), while the servers run the programs before it."""
+        return json.dumps(self.programs[index].wire()).encode() + b"\n"
+
     def take(self) -> int | None:
         with self._lock:
-            if self.stopped or self._next >= len(self.lines):
+            if self.stopped or self._next >= len(self.programs):
                 return None
             self._next += 1
             return self._next - 1
@@ -219,7 +224,7 @@ class Runner:
 
     def run(self, program: Program) -> Outcome:
         if self.mode == "exec":
-            return Outcome.from_json(run_exec(program.to_json()))
+            return Outcome.from_json(run_exec(program.wire()))
         self.plan([program])
         server = self._acquire()
         try:
@@ -271,25 +276,26 @@ class _Driver(threading.Thread):
         super().__init__(daemon=True)
         self.runner, self.server, self.batch = runner, server, batch
         self.waiting: list[int] = []  # sent, not answered yet; oldest first
-        self.held: int | None = None  # taken, to be sent once nothing is waiting
+        self.held: tuple[int, bytes] | None = None  # taken, sent once nothing is waiting
         self.start()
 
-    def _send(self, index: int) -> None:
+    def _send(self, index: int, line: bytes) -> None:
         self.waiting.append(index)
-        self.server.send_line(self.batch.lines[index])
+        self.server.send_line(line)
 
     def _fill(self) -> None:
         if self.held is not None and not self.waiting:
             held, self.held = self.held, None
-            self._send(held)
+            self._send(*held)
         while self.held is None and len(self.waiting) < 2:
             index = self.batch.take()
             if index is None:
                 return
-            if self.waiting and len(self.batch.lines[index]) > PIPELINE_BYTES:
-                self.held = index
+            line = self.batch.line(index)
+            if self.waiting and len(line) > PIPELINE_BYTES:
+                self.held = (index, line)
                 return
-            self._send(index)
+            self._send(index, line)
 
     def run(self) -> None:
         while True:

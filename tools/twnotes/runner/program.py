@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
+from twnotes.runner.child import COMPILED, compiled_segments
 from twnotes.runner.protocol import DEFAULT_OUTPUT_LIMIT, error_outcome
 
 Status = Literal["exited", "timed_out", "output_limit", "error"]
@@ -43,6 +44,15 @@ class Program:
         return {"segments": [seg.to_json() for seg in self.segments],
                 "filename": self.filename, "timeout": self.timeout,
                 "stop_after": self.stop_after, "output_limit": self.output_limit}
+
+    def wire(self) -> dict[str, Any]:
+        """What travels to a fork server or a fresh interpreter: to_json(), plus the code
+        objects compiled here when that is silent (see child.compiled_segments)."""
+        data = self.to_json()
+        compiled = compiled_segments(data)
+        if compiled is not None:
+            data[COMPILED] = compiled
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Program:
