@@ -41,13 +41,22 @@ def _child_side(program: dict[str, Any], workdir: str,
                 fds: tuple[int, int, int]) -> None:  # pragma: no cover - in the child
     os.setsid()
     os.chdir(workdir)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    for fd, target in zip(fds, (1, 2, STATUS_FD), strict=True):
+    for fd, target in zip(fds, (1, 2, STATUS_FD), strict=True):  # fd 0: see serve()
         os.dup2(fd, target)
     os.set_inheritable(STATUS_FD, False)
-    os.closerange(STATUS_FD + 1, os.sysconf("SC_OPEN_MAX"))
+    os.closerange(STATUS_FD + 1, _OPEN_MAX)
     run_in_child(program, workdir)
+
+
+_OPEN_MAX = os.sysconf("SC_OPEN_MAX")
+
+
+def _stdin_on_devnull() -> None:
+    """The server's fd 0, which every child inherits as its stdin: /dev/null."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    if null != 0:
+        os.dup2(null, 0)
+        os.close(null)
 
 
 def spawn_fork(program: dict[str, Any], workdir: str) -> Child:
@@ -99,6 +108,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, tmp_base: str) -> int:
     it waits in the pipe, so the server goes from one program straight to the next.
     """
     sweep.become_subreaper()
+    _stdin_on_devnull()
     child_checks.prepare()
     prepare_signals()
     prepare_stdio()
