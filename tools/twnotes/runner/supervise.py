@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 READ_CHUNK = 1 << 16
+QUIET_S = 0.05  # see _Watch._quiet_wait
 
 
 class Child:
@@ -116,17 +117,24 @@ class _Watch:
         self.report: dict[str, Any] = {}  # the child's own, once outcome() has read it
         # poll(), not selectors: no epoll instance and no key objects per program (the
         # server's every allocation between two forks copies a page the child shares).
-        self.poller = select.poll()
+        # Made only if the program outlives the quiet wait (see wait).
+        self.poller: select.poll | None = None
         self.open_fds = set(self.buffers)  # not at end of file yet
         for fd in self.buffers:
             os.set_blocking(fd, False)
-            self.poller.register(fd, select.POLLIN)
         # A pidfd becomes readable when the child exits: no polling delay after the output.
         self.pidfd = -1
         if hasattr(os, "pidfd_open"):
             with contextlib.suppress(OSError):
                 self.pidfd = os.pidfd_open(child.pid)
-                self.poller.register(self.pidfd, select.POLLIN)
+
+    def _poll(self, timeout_ms: int) -> list[tuple[int, int]]:
+        if self.poller is None:
+            self.poller = select.poll()
+            for fd in (*sorted(self.open_fds), self.pidfd):
+                if fd >= 0:
+                    self.poller.register(fd, select.POLLIN)
+        return self.poller.poll(timeout_ms)
 
     def pump(self, fd: int) -> bool:
         """Read what is there; False once the output limit is passed."""
@@ -134,7 +142,8 @@ class _Watch:
         while True:
             data = _read_available(fd)
             if data is None:
-                self.poller.unregister(fd)
+                if self.poller is not None:
+                    self.poller.unregister(fd)
                 self.open_fds.discard(fd)
                 return True
             if not data:
@@ -166,7 +175,7 @@ class _Watch:
         # Without a pidfd, poll the exit every 20 ms: a grandchild may hold the pipes open.
         poll = 0.02 if self.pidfd < 0 else 1.0
         wait_ms = math.ceil(max(0.0, min(wake - now, poll)) * 1000)
-        for fd, _ in self.poller.poll(wait_ms):
+        for fd, _ in self._poll(wait_ms):
             if fd != self.pidfd and fd in self.open_fds and not self.pump(fd):
                 self.status = "output_limit"
                 return True
@@ -176,14 +185,28 @@ class _Watch:
         stop_after = self.program["stop_after"]
         stop_at = None if stop_after is None else self.start + float(stop_after)
         deadline = self.start + float(self.program["timeout"])
+        self._quiet_wait(min(deadline, stop_at) if stop_at is not None else deadline)
         while not self._turn(deadline, stop_at):
             pass
-        if self.pidfd >= 0:
+        if self.pidfd >= 0 and self.poller is not None:
             self.poller.unregister(self.pidfd)
         if self.status == "exited":  # what the program wrote just before it ended
             for fd in sorted(self.open_fds):
                 if not self.pump(fd):
                     self.status = "output_limit"
+
+    def _quiet_wait(self, until: float) -> None:
+        """Wait for the exit alone, for at most QUIET_S, leaving the output in the pipes
+        (64 KiB each; a program that fills one waits until the server reads): while the
+        program lives, each page the server writes is copied, the program still sharing
+        it; after its exit the same write only takes the page back. Most snippets end
+        within that time, so the server does nothing at all while they run."""
+        wait_s = min(QUIET_S, until - time.monotonic())
+        if self.pidfd < 0 or wait_s <= 0:
+            return
+        quiet = select.poll()
+        quiet.register(self.pidfd, select.POLLIN)
+        quiet.poll(math.ceil(wait_s * 1000))
 
     def reap(self) -> None:
         if self.returncode is None:
