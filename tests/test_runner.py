@@ -109,6 +109,17 @@ def test_a_flood_of_output_is_cut_at_the_limit(runner: Runner) -> None:
     assert pid_gone(outcome.pid)
 
 
+def test_more_output_than_the_pipes_hold_arrives_whole(runner: Runner) -> None:
+    """The server first waits for the exit alone, the output left in the pipes: a program
+    that writes more than a pipe holds (64 KiB) waits until it is read, then ends."""
+    code = ("import sys\nfor i in range(40):\n    sys.stdout.write(f'{i:04}' * 2500 + '\\n')\n"
+            "    sys.stderr.write('e' * 10_000)\n")
+    outcome = runner.run(program(code, timeout=10))
+    assert (outcome.status, outcome.returncode, outcome.truncated) == ("exited", 0, False)
+    assert outcome.stdout.splitlines() == [f"{i:04}" * 2500 for i in range(40)]
+    assert outcome.stderr == "e" * 400_000
+
+
 def test_files_written_by_a_program_appear_nowhere_in_the_repository(runner: Runner) -> None:
     marker = f"twnotes-marker-{os.getpid()}.txt"
     code = (
