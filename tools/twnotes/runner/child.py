@@ -209,9 +209,9 @@ def _run_segments(program: dict[str, Any], main: types.ModuleType,
     in order in one namespace. Exceptions propagate to the caller."""
     filename = str(program["filename"])
     segments = program["segments"]
-    source = "".join(_padded(seg) + "\n" for seg in segments)
-    # Every segment in the line cache, so tracebacks (and warnings) can show source lines.
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    # Every segment in the line cache, so tracebacks (and warnings) can show source lines:
+    # a lazy entry, made into lines only if something asks (most programs never do).
+    linecache.cache[filename] = (lambda: "".join(_padded(seg) + "\n" for seg in segments),)
     report["compile_failed"] = True
     compiled = _code_objects(program, report)
     report["segment"] = len(segments) - 1

@@ -134,7 +134,7 @@ def enter_segment(index: int, deprecations_allowed: bool) -> None:
     warnings.filters[:] = _FILTERS[deprecations_allowed]  # type: ignore[index]
     if deprecations_allowed:
         os.environ.pop("PYTHONWARNINGS", None)
-    else:
+    elif os.environ.get("PYTHONWARNINGS") != STRICT_WARNINGS:  # a fork server set it ahead
         os.environ["PYTHONWARNINGS"] = STRICT_WARNINGS
     mutated = getattr(warnings, "_filters_mutated", None)  # after a direct edit of filters
     if mutated is not None:

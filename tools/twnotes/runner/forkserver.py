@@ -69,6 +69,11 @@ def spawn_fork(program: dict[str, Any], workdir: str) -> Child:
     # The child's environment is made here, before the fork, not in every child: its pages
     # are then written once by the server, not copied by each child.
     os.environ.update({MARKER_ENV: token, "HOME": workdir, "TMPDIR": workdir})
+    first = program["segments"][:1]  # its warning policy (see child_checks.enter_segment)
+    if first and not first[0]["deprecations_allowed"]:
+        os.environ["PYTHONWARNINGS"] = child_checks.STRICT_WARNINGS
+    else:
+        os.environ.pop("PYTHONWARNINGS", None)
     gc.freeze()  # what the server holds now: never scanned by the child's collections
     patterns.mark_fork()
     pid = os.fork()
