@@ -152,12 +152,10 @@ class Deferrals:
                   target: types.ModuleType | None = None
                   ) -> importlib.machinery.ModuleSpec | None:
         module = self.modules.get(fullname)
-        if module is None:
-            return None
-        if self.collecting:  # a later import of the server's: it depends on the reactor
-            self.depends.update(_initializing())
+        if module is not None and self.collecting:  # a later import of the server's:
+            self.depends.update(_initializing())  # what imports it depends on the reactor
             return _Restore.spec(fullname, module)
-        if not self._release(fullname):
+        if module is None or not self._release(fullname):
             return None
         # Not in sys.modules yet: given a spec for a module already there, the import
         # system would use that module's own spec, and run its file again.
@@ -221,17 +219,22 @@ def _holders(namespace: dict[str, Any], old: object, module: str, seen: set[int]
             continue
         function = getattr(value, "__func__", value)
         if isinstance(function, types.FunctionType) and function.__module__ == module:
-            if function.__defaults__ and any(v is old for v in function.__defaults__):
-                found.append(("defaults", function, None))
-            for name, default in (function.__kwdefaults__ or {}).items():
-                if default is old:
-                    found.append(("item", function.__kwdefaults__, name))
+            _in_defaults(function, old, found)
         elif (isinstance(value, type) and value.__module__ == module
               and id(value) not in seen):
             seen.add(id(value))
             attrs = dict(vars(value))
             found.extend(("attr", value, name) for name, attr in attrs.items() if attr is old)
             _holders(attrs, old, module, seen, found)
+
+
+def _in_defaults(function: types.FunctionType, old: object,
+                 found: list[tuple[str, Any, Any]]) -> None:
+    if function.__defaults__ and any(v is old for v in function.__defaults__):
+        found.append(("defaults", function, None))
+    for name, default in (function.__kwdefaults__ or {}).items():
+        if default is old:
+            found.append(("item", function.__kwdefaults__, name))
 
 
 def _rebind(holders: Sequence[tuple[str, Any, Any]], old: object, new: object) -> None:
