@@ -4,9 +4,7 @@ and `continues=true`), collected from pages, selected by -k and sharded."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import platform
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -33,6 +31,8 @@ class Versions:
 def versions() -> Versions:
     """Twisted's version from its installed metadata, read as a file: importing Twisted
     would cost a third of a second, importlib.metadata (email, zipfile) half as much."""
+    import platform
+
     return Versions(platform.python_version(), _installed_version("twisted"))
 
 
@@ -107,6 +107,8 @@ class Case:
         )
 
     def cache_key(self, versions: Versions, settings: Settings = config.DEFAULTS) -> str:
+        import hashlib  # here, as no run that keeps no cache needs it before its programs
+
         blob = json.dumps({
             "v": CACHE_VERSION, "python": versions.python, "twisted": versions.twisted,
             "snippets": [[s.code, dataclasses.asdict(s.options), s.expected]

@@ -8,7 +8,6 @@ which block, whose output differs. Bounded texts for every face (terminal, pytes
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -185,6 +184,8 @@ def _output_problem(snippet: Snippet, stdout: str, settings: Settings) -> str:
         snippet.options.ellipsis
     if normalise_.matches(expected, actual, wildcards):
         return ""
+    import difflib  # only for a failure to show: most runs never need it
+
     diff = difflib.unified_diff(expected.splitlines(), actual.splitlines(),
                                 "expected", "actual", lineterm="", n=1)
     return "output differs from the expected output:\n" + "\n".join(
