@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from snippets_support import FRONT_MATTER
 
+from twnotes.cli import COMMANDS, build_parser
+
 # The command up to the first run_all, then what of WATCHED is imported at that moment.
 PROBE = """
 import json, sys
@@ -67,3 +69,17 @@ def test_what_a_page_and_a_project_need_is_imported(tmp_path: Path) -> None:
     found = _imported(tmp_path, ["snippets", "--no-cache", "page.md"])
     assert "difflib" not in found and "mdit_py_plugins.deflist" not in found
     assert {"tomllib", "mdit_py_plugins.footnote", "mdit_py_plugins.tasklists"} <= set(found)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("args", [["--help"], ["--no-such-option"]])
+def test_a_subcommand_built_alone_says_what_it_says_among_all(
+        name: str, args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """`main` builds only the parser of the subcommand it is given: its help and its errors
+    are those of the whole command line."""
+    said = []
+    for parser in (build_parser(), build_parser(name)):
+        with pytest.raises(SystemExit) as stop:
+            parser.parse_args([name, *args])
+        said.append((stop.value.code, capsys.readouterr()))
+    assert said[0] == said[1]

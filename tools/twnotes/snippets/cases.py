@@ -23,6 +23,8 @@ CACHE_VERSION = 2
 
 @dataclasses.dataclass(frozen=True)
 class Versions:
+    """What the cache keys and the results file say the snippets ran under."""
+
     python: str
     twisted: str
 
@@ -111,8 +113,7 @@ class Case:
 
         blob = json.dumps({
             "v": CACHE_VERSION, "python": versions.python, "twisted": versions.twisted,
-            "snippets": [[s.code, dataclasses.asdict(s.options), s.expected]
-                         for s in self.blocks],
+            "snippets": [[s.code, s.options.as_dict(), s.expected] for s in self.blocks],
             "ellipsis": settings.ellipsis,
             "normalisers": [[p.pattern, r] for p, r in settings.normalisers],
         }, sort_keys=True)
@@ -153,6 +154,8 @@ def chain(snippets: Sequence[Snippet]) -> list[Case]:
 
 @dataclasses.dataclass(frozen=True)
 class Collected:
+    """What `collect` found: the cases, or what stopped it."""
+
     cases: list[Case]
     errors: list[str]  # `file:line: reason` for bad input
 

@@ -29,6 +29,8 @@ class ConfigError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
+    """`[tool.twnotes]` read and checked (DEFAULTS without it)."""
+
     root: Path = Path(".")  # the folder the paths are relative to
     content: tuple[Path, ...] = (Path("content"),)
     results: Path | None = Path("data/generated/snippets.json")

@@ -226,6 +226,8 @@ def _streams(case: Case, outcome: Outcome) -> tuple[list[str], list[str]]:
 
 @dataclasses.dataclass(frozen=True)
 class _Verdict:
+    """One test block's verdict before it becomes a Result."""
+
     status: Status
     message: str = ""
     at: int | None = None
