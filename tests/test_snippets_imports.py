@@ -19,17 +19,20 @@ from snippets_support import FRONT_MATTER
 
 from twnotes.cli import COMMANDS, build_parser
 
-# The command up to the first run_all, then what of WATCHED is imported at that moment.
+# The command up to the first run_all, then what of WATCHED it has imported by then (what
+# the runner and the command line module import themselves is theirs, not the snippets').
 PROBE = """
 import json, sys
 from twnotes.runner import pool
+from twnotes.cli import main
+
+before = set(sys.modules)
 
 def run_all(self, programs):
-    print(json.dumps([name for name in WATCHED if name in sys.modules]))
+    print(json.dumps([name for name in WATCHED if name in set(sys.modules) - before]))
     raise SystemExit(0)
 
 pool.Runner.run_all = run_all
-from twnotes.cli import main
 main(ARGV)
 """
 WATCHED = ["difflib", "tomllib", "hashlib", "platform", "uuid", "mdit_py_plugins",
