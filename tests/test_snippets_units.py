@@ -15,6 +15,8 @@ from twnotes.snippets import (
     AttributeSyntaxError,
     Cache,
     OutputFence,
+    Versions,
+    chain,
     default_cache_dir,
     display_path,
     extract,
@@ -81,6 +83,20 @@ def test_the_cache_keeps_one_json_file_per_key(tmp_path: Path) -> None:
     assert cache.get("k2") is None
     assert Cache(None).get("k1") is None
     Cache(None).put("k1", outcome)  # no folder: nothing written, nothing raised
+
+
+KEYED = ('+++\ntitle = "t"\n+++\n\n'
+         '```python {setup="hidden", allow=["errors", "deprecations"], timeout=3}\nx = 1\n```\n\n'
+         '```python {stop_after=1.5, raises="KeyError", ellipsis=true}\nprint(x)\n```\n\n'
+         '```output\n1\n...\n```\n')
+
+
+def test_a_cache_key_is_the_one_earlier_versions_made() -> None:
+    """The key as written out by the tool before Options.as_dict replaced dataclasses.asdict:
+    a cache filled before still answers."""
+    [case] = chain(extract(pages.parse_page_text(Path("p.md"), KEYED)))
+    assert case.cache_key(Versions("3.11.7", "26.10.0")) == (
+        "3089394d4fe0fd63017ec2cf887799777c365e0ebc7d412f246820d8b61ab083")
 
 
 # ------------------------------------------------------------------------------ -k, shards

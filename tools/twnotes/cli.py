@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `only`, just that subcommand's parser under it (what `main`
+    builds when the arguments name one: no message of a subcommand names the others, and
+    their help texts would cost every run a millisecond or two)."""
     parser = argparse.ArgumentParser(
         prog="twnotes",
         description="Keep the Twisted notes site safe (sanitize, enforce, audit) and correct "
         "(snippets).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_sanitize(sub)
-    add_snippets(sub)
-    add_enforce(sub)
-    add_watch(sub)
-    add_audit(sub)
+    for name, add in COMMANDS.items():
+        if only in (None, name):
+            add(sub)
     return parser
 
 
@@ -173,9 +174,16 @@ def _audit(args: argparse.Namespace) -> int:
     return audit.run(Path(args.site), sys.stdout, sys.stderr, jobs=args.jobs)
 
 
+# The subcommands in the order `twnotes --help` lists them.
+COMMANDS: dict[str, Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = {
+    "sanitize": add_sanitize, "snippets": add_snippets, "enforce": add_enforce,
+    "watch": add_watch, "audit": add_audit,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv[:1] and argv[0] in COMMANDS else None)
     then: list[str] = []
     if argv[:1] == ["watch"] and "--" in argv:  # `twnotes watch PATH -- hugo server …`
         at = argv.index("--")

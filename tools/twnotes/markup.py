@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,9 +20,6 @@ from markdown_it.common.html_blocks import block_names
 from markdown_it.common.html_re import attribute
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
-from mdit_py_plugins.deflist import deflist_plugin
-from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
 
 # Hugo reads the first of these it finds in the site root.
 CONFIG_NAMES: Final = ("hugo.toml", "config.toml")
@@ -94,6 +90,8 @@ def _markup_of_root(root: Path) -> Markup:
     for name in CONFIG_NAMES:
         path = root / name
         if path.is_file():
+            import tomllib  # only once a config is found: a page of no site needs none
+
             try:
                 config = tomllib.loads(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -135,18 +133,25 @@ _ATTRIBUTES: Final = attribute
 # A start line of each kind: (opening, closing, can interrupt a paragraph). Where goldmark
 # departs from CommonMark: `</` may be followed by spaces before the tag name (`</ div>`),
 # a closing tag may carry attributes or a slash (type 7: `</ span x>`, `</span/>`), and a
-# declaration needs an upper-case letter (`<!doctype>` is text to goldmark).
-_SEQUENCES: Final[tuple[tuple[re.Pattern[str], re.Pattern[str] | None, bool], ...]] = (
-    (re.compile(r"^<(?:script|pre|style|textarea)(?=\s|>|$)", re.I),
-     re.compile(r"</(?:script|pre|style|textarea)>", re.I), True),
-    (re.compile(r"^<!--"), re.compile(r"-->"), True),
-    (re.compile(r"^<\?"), re.compile(r"\?>"), True),
-    (re.compile(r"^<![A-Z]"), re.compile(r">"), True),
-    (re.compile(r"^<!\[CDATA\["), re.compile(r"\]\]>"), True),
-    (re.compile(rf"^<(?:/ *)?(?:{_BLOCK_NAMES})(?=\s|/?>|$)", re.I), None, True),
-    (re.compile(rf"^(?:<[A-Za-z][A-Za-z0-9-]*{_ATTRIBUTES}*\s*/?>"
-                rf"|</ *[A-Za-z][A-Za-z0-9-]*{_ATTRIBUTES}*\s*/?>)\s*$"), None, False),
-)
+# declaration needs an upper-case letter (`<!doctype>` is text to goldmark). Compiled on
+# the first line that starts with `<`: many pages (all of a snippet run's, often) have none.
+_Sequence = tuple[re.Pattern[str], re.Pattern[str] | None, bool]
+
+
+@functools.cache
+def _sequences() -> tuple[_Sequence, ...]:
+    """(opening, closing, can interrupt a paragraph) of each kind of HTML block start."""
+    return (
+        (re.compile(r"^<(?:script|pre|style|textarea)(?=\s|>|$)", re.I),
+         re.compile(r"</(?:script|pre|style|textarea)>", re.I), True),
+        (re.compile(r"^<!--"), re.compile(r"-->"), True),
+        (re.compile(r"^<\?"), re.compile(r"\?>"), True),
+        (re.compile(r"^<![A-Z]"), re.compile(r">"), True),
+        (re.compile(r"^<!\[CDATA\["), re.compile(r"\]\]>"), True),
+        (re.compile(rf"^<(?:/ *)?(?:{_BLOCK_NAMES})(?=\s|/?>|$)", re.I), None, True),
+        (re.compile(rf"^(?:<[A-Za-z][A-Za-z0-9-]*{_ATTRIBUTES}*\s*/?>"
+                    rf"|</ *[A-Za-z][A-Za-z0-9-]*{_ATTRIBUTES}*\s*/?>)\s*$"), None, False),
+    )
 
 
 def _block_end(state: StateBlock, start: int, end: int, closing: re.Pattern[str] | None,
@@ -170,12 +175,12 @@ def _block_end(state: StateBlock, start: int, end: int, closing: re.Pattern[str]
 
 
 def _html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    """markdown-it's html_block rule with goldmark's start conditions (see _SEQUENCES)."""
+    """markdown-it's html_block rule with goldmark's start conditions (see _sequences)."""
     pos = state.bMarks[start] + state.tShift[start]
     if state.is_code_block(start) or pos >= len(state.src) or state.src[pos] != "<":
         return False
     text = state.src[pos:state.eMarks[start]]
-    found = next((s for s in _SEQUENCES if s[0].search(text)), None)
+    found = next((s for s in _sequences() if s[0].search(text)), None)
     if found is None:
         return False
     if silent:
@@ -228,11 +233,18 @@ def parser(markup: Markup = Markup()) -> MarkdownIt:
                                      ("strikethrough", markup.strikethrough)) if on])
     md.block.ruler.at("html_block", _html_block,
                       {"alt": ["paragraph", "reference", "blockquote"]})
+    # Each plugin imported only when used: `narrowed` leaves most out of most pages.
     if markup.footnote:
+        from mdit_py_plugins.footnote import footnote_plugin
+
         md.use(footnote_plugin, inline=False)  # goldmark has no inline ^[…] footnotes
     if markup.definition_list:
+        from mdit_py_plugins.deflist import deflist_plugin
+
         md.use(deflist_plugin)
     if markup.task_list:
+        from mdit_py_plugins.tasklists import tasklists_plugin
+
         md.use(tasklists_plugin)
     _record_html_inline_offsets(md)
     return md

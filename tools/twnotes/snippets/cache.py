@@ -29,6 +29,11 @@ class Cache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
 
+    @property
+    def enabled(self) -> bool:
+        """Whether runs are kept (no folder: nothing is read or written)."""
+        return self.folder is not None
+
     def get(self, key: str) -> Outcome | None:
         if self.folder is None:
             return None

@@ -4,9 +4,7 @@ and `continues=true`), collected from pages, selected by -k and sharded."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import platform
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -25,6 +23,8 @@ CACHE_VERSION = 2
 
 @dataclasses.dataclass(frozen=True)
 class Versions:
+    """What the cache keys and the results file say the snippets ran under."""
+
     python: str
     twisted: str
 
@@ -33,6 +33,8 @@ class Versions:
 def versions() -> Versions:
     """Twisted's version from its installed metadata, read as a file: importing Twisted
     would cost a third of a second, importlib.metadata (email, zipfile) half as much."""
+    import platform
+
     return Versions(platform.python_version(), _installed_version("twisted"))
 
 
@@ -107,10 +109,11 @@ class Case:
         )
 
     def cache_key(self, versions: Versions, settings: Settings = config.DEFAULTS) -> str:
+        import hashlib  # here, as no run that keeps no cache needs it before its programs
+
         blob = json.dumps({
             "v": CACHE_VERSION, "python": versions.python, "twisted": versions.twisted,
-            "snippets": [[s.code, dataclasses.asdict(s.options), s.expected]
-                         for s in self.blocks],
+            "snippets": [[s.code, s.options.as_dict(), s.expected] for s in self.blocks],
             "ellipsis": settings.ellipsis,
             "normalisers": [[p.pattern, r] for p, r in settings.normalisers],
         }, sort_keys=True)
@@ -151,6 +154,8 @@ def chain(snippets: Sequence[Snippet]) -> list[Case]:
 
 @dataclasses.dataclass(frozen=True)
 class Collected:
+    """What `collect` found: the cases, or what stopped it."""
+
     cases: list[Case]
     errors: list[str]  # `file:line: reason` for bad input
 

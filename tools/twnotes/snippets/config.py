@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,8 @@ class ConfigError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
+    """`[tool.twnotes]` read and checked (DEFAULTS without it)."""
+
     root: Path = Path(".")  # the folder the paths are relative to
     content: tuple[Path, ...] = (Path("content"),)
     results: Path | None = Path("data/generated/snippets.json")
@@ -62,6 +63,8 @@ def load(start: Path | None = None) -> Settings:
     path = find(start)
     if path is None:
         return DEFAULTS
+    import tomllib  # only when there is a file to read
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -7,7 +7,6 @@ way Hugo's own parser sees it (snippets.attributes).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +60,8 @@ class Snippet:
         content with the trailing newlines dropped and line ends as in the file (the hook
         turns CR LF into LF first); markdown-it has already normalised the line ends here.
         """
+        import hashlib  # once results are made, after the programs have been handed out
+
         return hashlib.sha256(self.code.rstrip("\r\n").encode("utf-8")).hexdigest()
 
 

@@ -36,6 +36,11 @@ class Options:
     ellipsis: bool | None = None  # `...` in the expected output; None: the site's setting
     setup: str | None = None  # "hidden" or "collapsed": runs before the next block, no verdict
 
+    def as_dict(self) -> dict[str, object]:
+        """`dataclasses.asdict(self)` without its deep copies (each value is a number, a
+        string, None or a tuple of strings): part of every cache key, made for every case."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
 
 def _number(key: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:

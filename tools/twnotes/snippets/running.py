@@ -24,16 +24,19 @@ class Ran:
 
 def run(cases: Sequence[Case], runner: Runner, cache_: Cache,
         settings: Settings = config.DEFAULTS) -> list[Ran]:
-    """Every case, in order; a case whose passing run is cached is not run again."""
-    ver = versions()
+    """Every case, in order; a case whose passing run is cached is not run again.
+
+    Without a cache (--no-cache) no case is keyed: hashing every case would only delay the
+    first program."""
+    ver = versions() if cache_.enabled else None
     done: dict[int, Ran] = {}
-    to_run: list[tuple[int, Case, str]] = []
+    to_run: list[tuple[int, Case, str | None]] = []
     for n, case in enumerate(cases):
         if case.skip:
             done[n] = Ran(case, skipped(case), None)
             continue
-        key = case.cache_key(ver, settings)
-        hit = cache_.get(key)
+        key = None if ver is None else case.cache_key(ver, settings)
+        hit = None if key is None else cache_.get(key)
         if hit is not None:
             done[n] = Ran(case, judge(case, hit, cached=True, settings=settings), hit)
         else:
@@ -42,7 +45,7 @@ def run(cases: Sequence[Case], runner: Runner, cache_: Cache,
     for (n, case, key), outcome in zip(to_run, outcomes, strict=True):
         results = judge(case, outcome, settings=settings)
         done[n] = Ran(case, results, outcome)
-        if all(r.status == "passed" for r in results):
+        if key is not None and all(r.status == "passed" for r in results):
             cache_.put(key, outcome)
     return [done[n] for n in range(len(cases))]
 
