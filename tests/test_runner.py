@@ -282,7 +282,7 @@ def test_a_pattern_one_program_compiled_is_compiled_ahead_for_the_next() -> None
 
 def test_a_warning_of_the_compiler_reaches_the_program_as_in_a_fresh_interpreter(
         runner: Runner) -> None:
-    """The client compiles the segments ahead (child.compiled_segments) only when silent:
+    """The client compiles the segments ahead (protocol.compiled_segments) only if silent:
     a SyntaxWarning is still shown by the program itself, every time, and it still runs."""
     code = "x = 1\nprint(x is 1)\n"
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

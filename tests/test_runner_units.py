@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -17,7 +18,16 @@ from typing import Any
 
 import pytest
 
-from twnotes.runner import Runner, Segment, child, child_checks, forkserver, protocol, supervise
+from twnotes.runner import (
+    Program,
+    Runner,
+    Segment,
+    child,
+    child_checks,
+    forkserver,
+    protocol,
+    supervise,
+)
 from twnotes.runner import sweep as sweep_
 
 MARK = protocol.SEGMENT_MARK
@@ -58,7 +68,7 @@ def test_output_split_per_segment(text: str, count: int, parts: list[str]) -> No
 
 @pytest.mark.parametrize(("first_line", "padded"), [(1, "x = 1"), (3, "\n\nx = 1"), (0, "x = 1")])
 def test_a_segment_is_padded_to_its_line(first_line: int, padded: str) -> None:
-    assert child._padded({"first_line": first_line, "code": "x = 1"}) == padded
+    assert protocol.padded({"first_line": first_line, "code": "x = 1"}) == padded
 
 
 @pytest.mark.parametrize(("report", "wire"), [
@@ -272,6 +282,24 @@ def test_prestart_starts_a_fork_server_before_any_program() -> None:
         assert len(started) == 1
         runner.prestart()  # a second call starts nothing more
         assert _children() - before == started
+
+
+@needs_proc
+def test_a_fork_server_never_given_programs_is_killed_on_close() -> None:
+    """A run that finds everything cached closes the zygote it started early: killed at
+    once (it has forked nothing), not waited for while it loads its modules."""
+    before = _children()
+    runner = Runner(workers=1, preload=(), mode="fork")
+    runner.prestart()
+    group = runner._spare
+    assert group is not None and len(_children() - before) == 1
+    runner.close()
+    assert group.proc.returncode == -signal.SIGKILL
+    assert _children() == before
+    with Runner(workers=1, preload=(), mode="fork") as used:  # one that ran leaves by itself
+        used.run(Program((Segment("pass"),), "p.md"))
+        started = used._groups[0]
+    assert started.proc.returncode == 0
 
 
 def test_a_program_scribbling_on_the_status_pipe_does_not_hang() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -133,7 +134,7 @@ def test_a_broken_pyproject_is_bad_input() -> None:
 
 def test_bad_settings_close_the_runner_the_command_line_started_early() -> None:
     """`twnotes snippets` spawns the fork servers before it reads the settings: bad settings
-    still end them (the zygote exits) and run nothing."""
+    still end them (the zygote, which has forked nothing yet, is killed) and run nothing."""
     from twnotes.runner import Runner
 
     pyproject("results = 1")
@@ -143,4 +144,4 @@ def test_bad_settings_close_the_runner_the_command_line_started_early() -> None:
     zygote = runner._spare.proc
     code = command([Path("x.md")], runner=runner, out=io.StringIO(), err=io.StringIO())
     assert code == 2
-    assert zygote.wait(timeout=30) == 0
+    assert zygote.wait(timeout=30) == -signal.SIGKILL

@@ -22,7 +22,7 @@ import traceback
 import types
 
 from twnotes.runner import child_checks, patterns
-from twnotes.runner.protocol import SEGMENT_MARK, STATUS_FD
+from twnotes.runner.protocol import COMPILED, SEGMENT_MARK, STATUS_FD, padded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -119,11 +119,6 @@ def _fresh_stdio() -> None:
     sys.stdin, sys.stdout, sys.stderr = _STDIO or _open_stdio()
 
 
-def _padded(segment: dict[str, Any]) -> str:
-    # Blank lines before the code make compile() number lines as the file does.
-    return "\n" * max(int(segment["first_line"]) - 1, 0) + str(segment["code"])
-
-
 def _exit_code(exc: SystemExit) -> int:
     code = exc.code
     if code is None:
@@ -163,32 +158,6 @@ def _segment_boundary() -> None:
     os.write(2, SEGMENT_MARK.encode())
 
 
-COMPILED = "compiled"  # wire key: each segment's code object, marshalled, base64
-
-
-def compiled_segments(program: dict[str, Any]) -> list[str] | None:
-    """In the client, before the wire: every segment's code object, compiled there and
-    marshalled (the servers and programs run the client's own interpreter), so that neither
-    the fork server (where compiling copied some 40 pages per program) nor the child
-    compiles; the child only unmarshals. None unless every segment compiles without an
-    error or any warning: the child then compiles them itself and reports what compile()
-    said, under its own warning policy."""
-    import warnings
-
-    filename = str(program["filename"])
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            codes = [compile(_padded(seg), filename, "exec", dont_inherit=True)
-                     for seg in program["segments"]]
-    except Exception:
-        return None
-    if caught:
-        return None
-    return [binascii.b2a_base64(marshal.dumps(code), newline=False).decode("ascii")
-            for code in codes]
-
-
 def _code_objects(program: dict[str, Any], report: dict[str, Any]) -> list[types.CodeType]:
     """The segments' code objects: unmarshalled if the client compiled them, else compiled
     here (a syntax error raises, with report["segment"] naming its segment)."""
@@ -199,7 +168,7 @@ def _code_objects(program: dict[str, Any], report: dict[str, Any]) -> list[types
     compiled = []
     for index, seg in enumerate(program["segments"]):
         report["segment"] = index
-        compiled.append(compile(_padded(seg), filename, "exec", dont_inherit=True))
+        compiled.append(compile(padded(seg), filename, "exec", dont_inherit=True))
     return compiled
 
 
@@ -211,7 +180,7 @@ def _run_segments(program: dict[str, Any], main: types.ModuleType,
     segments = program["segments"]
     # Every segment in the line cache, so tracebacks (and warnings) can show source lines:
     # a lazy entry, made into lines only if something asks (most programs never do).
-    linecache.cache[filename] = (lambda: "".join(_padded(seg) + "\n" for seg in segments),)
+    linecache.cache[filename] = (lambda: "".join(padded(seg) + "\n" for seg in segments),)
     report["compile_failed"] = True
     compiled = _code_objects(program, report)
     report["segment"] = len(segments) - 1

@@ -15,15 +15,16 @@ import queue
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
-from collections.abc import Sequence
-from typing import Any
 
 from twnotes.runner import preload as preload_rules
-from twnotes.runner.execmode import run_exec
 from twnotes.runner.program import Outcome, Program
 from twnotes.runner.protocol import RunnerError, receive, send
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 PIPELINE_BYTES = 16 << 10  # a program this small may wait in a server's pipe (64 KiB)
 
@@ -92,6 +93,8 @@ class _Group:
             os.close(fd)
 
     def start(self, preload: Sequence[str]) -> list[_Server]:
+        import tempfile  # not at the top: a run with everything cached never starts a server
+
         names = list(preload)
         while True:
             self.servers[0].send({"preload": names, "tmp": tempfile.gettempdir()})
@@ -111,9 +114,14 @@ class _Group:
 
     def close(self) -> None:
         """Close every pipe (each server leaves after its current program), then wait for
-        the zygote, which waits for its servers; bounded, then killed."""
+        the zygote, which waits for its servers; bounded, then killed. A zygote that was
+        never given its preload (a run that found everything cached) has forked nothing:
+        it is killed at once rather than waited for while it loads its modules."""
         for server in self.servers:
             server.close()
+        if not self.servers[0].pid:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -224,6 +232,8 @@ class Runner:
 
     def run(self, program: Program) -> Outcome:
         if self.mode == "exec":
+            from twnotes.runner.execmode import run_exec  # the child's side: exec mode only
+
             return Outcome.from_json(run_exec(program.wire()))
         self.plan([program])
         server = self._acquire()

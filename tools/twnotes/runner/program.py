@@ -9,8 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from twnotes.runner.child import COMPILED, compiled_segments
-from twnotes.runner.protocol import DEFAULT_OUTPUT_LIMIT, error_outcome
+from twnotes.runner.protocol import COMPILED, DEFAULT_OUTPUT_LIMIT, compiled_segments, error_outcome
 
 Status = Literal["exited", "timed_out", "output_limit", "error"]
 
@@ -47,7 +46,7 @@ class Program:
 
     def wire(self) -> dict[str, Any]:
         """What travels to a fork server or a fresh interpreter: to_json(), plus the code
-        objects compiled here when that is silent (see child.compiled_segments)."""
+        objects compiled here when that is silent (see protocol.compiled_segments)."""
         data = self.to_json()
         compiled = compiled_segments(data)
         if compiled is not None:

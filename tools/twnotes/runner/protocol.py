@@ -22,6 +22,9 @@ STATUS_FD = 3  # in the child: where it reports how the program ended
 MARKER_ENV = "TWNOTES_SNIPPET"  # value: a fresh token per program, inherited by descendants
 
 
+COMPILED = "compiled"  # a program's key: each segment's code object, marshalled, base64
+
+
 class RunnerError(RuntimeError):
     """The machinery itself failed (not the program)."""
 
@@ -45,3 +48,34 @@ def error_outcome(message: str) -> dict[str, Any]:
             "segments_stdout": [], "exception": None, "interrupted": False,
             "truncated": False, "leftover": False, "duration_s": 0.0, "pid": 0,
             "message": message}
+
+
+def padded(segment: dict[str, Any]) -> str:
+    """A segment's code after blank lines, so that compile() numbers its lines as the
+    Markdown file does."""
+    return "\n" * max(int(segment["first_line"]) - 1, 0) + str(segment["code"])
+
+
+def compiled_segments(program: dict[str, Any]) -> list[str] | None:
+    """In the client, before the wire: every segment's code object, compiled there and
+    marshalled (the servers and programs run the client's own interpreter), so that neither
+    the fork server (where compiling copied some 40 pages per program) nor the child
+    compiles; the child only unmarshals. None unless every segment compiles without an
+    error or any warning: the child then compiles them itself and reports what compile()
+    said, under its own warning policy."""
+    import binascii
+    import marshal
+    import warnings
+
+    filename = str(program["filename"])
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            codes = [compile(padded(seg), filename, "exec", dont_inherit=True)
+                     for seg in program["segments"]]
+    except Exception:
+        return None
+    if caught:
+        return None
+    return [binascii.b2a_base64(marshal.dumps(code), newline=False).decode("ascii")
+            for code in codes]
