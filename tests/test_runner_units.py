@@ -26,7 +26,6 @@ from twnotes.runner import (
     child_checks,
     forkserver,
     protocol,
-    supervise,
 )
 from twnotes.runner import sweep as sweep_
 
@@ -63,7 +62,7 @@ def test_the_fork_server_wants_its_group() -> None:
     (f"a{MARK}b{MARK}c", 2, ["a", "b", "c"]),
 ])
 def test_output_split_per_segment(text: str, count: int, parts: list[str]) -> None:
-    assert supervise._split(text, count) == parts
+    assert protocol._split(text, count) == parts
 
 
 @pytest.mark.parametrize(("first_line", "padded"), [(1, "x = 1"), (3, "\n\nx = 1"), (0, "x = 1")])

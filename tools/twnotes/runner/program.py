@@ -9,7 +9,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from twnotes.runner.protocol import COMPILED, DEFAULT_OUTPUT_LIMIT, compiled_segments, error_outcome
+from twnotes.runner.protocol import (
+    COMPILED,
+    DEFAULT_OUTPUT_LIMIT,
+    compiled_segments,
+    error_outcome,
+    expand,
+)
 
 Status = Literal["exited", "timed_out", "output_limit", "error"]
 
@@ -90,7 +96,8 @@ class Outcome:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outcome:
-        data = dict(data)
+        """From to_json()'s form, or from a fork server's (see protocol.expand)."""
+        data = expand(data) if "report" in data else dict(data)
         for key in ("segments_stdout", "segments_stderr", "findings"):
             data[key] = tuple(data.get(key, ()))
         return cls(**data)

@@ -7,6 +7,7 @@ smaller server forks faster (the kernel copies its page tables for every program
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 TYPE_CHECKING = False
@@ -79,3 +80,30 @@ def compiled_segments(program: dict[str, Any]) -> list[str] | None:
         return None
     return [binascii.b2a_base64(marshal.dumps(code), newline=False).decode("ascii")
             for code in codes]
+
+
+def expand(wire: dict[str, Any]) -> dict[str, Any]:
+    """An outcome as a fork server sends it (supervise: the output whole, the child's report
+    as text) made into every field of an Outcome: the output split per segment, the
+    exception, segment, findings and compile failure read from the report."""
+    data = dict(wire)
+    count = int(data.pop("segments"))
+    report: Any = {}
+    with contextlib.suppress(ValueError):
+        report = json.loads(data.pop("report") or "{}")
+    if not isinstance(report, dict):
+        report = {}
+    parts = _split(data["stdout"], count)
+    err_parts = _split(data["stderr"], count)
+    # Without a final report (killed, timed out) the marks tell which segment was running.
+    segment = report.get("segment", max(len(data["stdout"].split(SEGMENT_MARK)) - 1, 0))
+    data.update(stdout="".join(parts), stderr="".join(err_parts), segments_stdout=parts,
+                segments_stderr=err_parts, exception=report.get("exception"), message="",
+                segment=int(segment), findings=list(report.get("findings", ())),
+                compile_failed=bool(report.get("compile_failed", False)))
+    return data
+
+
+def _split(text: str, count: int) -> list[str]:
+    parts = text.split(SEGMENT_MARK)
+    return parts + [""] * (count - len(parts))

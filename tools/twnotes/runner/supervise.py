@@ -17,7 +17,7 @@ import stat
 import time
 
 from twnotes.runner import sweep
-from twnotes.runner.protocol import SEGMENT_MARK, error_outcome
+from twnotes.runner.protocol import error_outcome
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -94,11 +94,6 @@ def _read_available(fd: int) -> bytes | None:
     except BlockingIOError:
         return b""
     return data if data else None
-
-
-def _split(text: str, count: int) -> list[str]:
-    parts = text.split(SEGMENT_MARK)
-    return parts + [""] * (count - len(parts))
 
 
 class _Watch:
@@ -238,27 +233,23 @@ class _Watch:
                 os.close(fd)
 
     def outcome(self, gone: bool) -> dict[str, Any]:
-        count = len(self.program["segments"])
-        stdout = self.buffers[self.child.out].decode("utf-8", errors="replace")
-        stderr = self.buffers[self.child.err].decode("utf-8", errors="replace")
-        report: dict[str, Any] = {}
-        with contextlib.suppress(ValueError, AttributeError):
-            report = json.loads(bytes(self.buffers[self.child.status]) or b"{}")
-        if not isinstance(report, dict):
-            report = {}
-        self.report = report
-        parts, err_parts = _split(stdout, count), _split(stderr, count)
-        # Without a final report (killed, timed out) the marks tell which segment was running.
-        segment = report.get("segment", max(len(stdout.split(SEGMENT_MARK)) - 1, 0))
+        """The outcome's wire form as the server sends it (protocol.expand makes the rest:
+        splitting per segment and reading the child's report is the client's work, not
+        done between two forks). The child's own report is also kept in `self.report`,
+        parsed only when it holds what the server learns from (see forkserver._learn)."""
+        raw = bytes(self.buffers[self.child.status])
+        if b'"patterns"' in raw:
+            with contextlib.suppress(ValueError):
+                report = json.loads(raw)
+                self.report = report if isinstance(report, dict) else {}
         return {
-            "status": self.status, "returncode": self.returncode, "stdout": "".join(parts),
-            "stderr": "".join(err_parts), "segments_stdout": parts,
-            "exception": report.get("exception"), "interrupted": self.interrupted,
-            "truncated": self.truncated, "leftover": not gone,
-            "duration_s": round(time.monotonic() - self.start, 4), "pid": self.child.pid,
-            "message": "", "segments_stderr": err_parts, "segment": int(segment),
-            "findings": list(report.get("findings", ())),
-            "compile_failed": bool(report.get("compile_failed", False)),
+            "status": self.status, "returncode": self.returncode,
+            "stdout": self.buffers[self.child.out].decode("utf-8", errors="replace"),
+            "stderr": self.buffers[self.child.err].decode("utf-8", errors="replace"),
+            "interrupted": self.interrupted, "truncated": self.truncated,
+            "leftover": not gone, "duration_s": round(time.monotonic() - self.start, 4),
+            "pid": self.child.pid, "segments": len(self.program["segments"]),
+            "report": raw.decode("utf-8", errors="replace"),
         }
 
 
