@@ -133,7 +133,7 @@ def test_theme_cycles_through_three_states_and_remembers(
         toggle.click()
         states.append((page.evaluate(CHOICE), page.evaluate(THEME), page.evaluate(STORED)))
         labels.append(toggle.get_attribute("aria-label"))
-        page.reload(wait_until="networkidle")
+        page.reload(wait_until="load")
         assert (page.evaluate(CHOICE), page.evaluate(THEME)) == states[-1][:2], "lost on reload"
     assert states == [("system", "light", None), ("dark", "dark", "dark"),
                       ("light", "light", "light"), ("system", "light", None)]

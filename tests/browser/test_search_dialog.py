@@ -52,7 +52,7 @@ def test_keys_open_the_dialog_and_escape_gives_the_focus_back(
 ) -> None:
     context, traffic = make_context(color_scheme="light")
     page = context.new_page()
-    visit(page, served_site, NOTE)
+    visit(page, served_site, NOTE, idle=True)  # a late Pagefind request would show
     assert not pagefind_requests(traffic), "Pagefind loaded before the dialog opened"
     brand = page.locator("a.tw-brand")
     brand.focus()
