@@ -9,11 +9,13 @@ that once put script on the page past `twnotes sanitize --check` are loaded in C
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -165,42 +167,53 @@ FIVE_KINDS = ["footnote", "footnote-continuation", "deflist", "closing-space",
               "shortcode-indented"]
 
 
-def runs(browser: Any, path: Path, *, csp: bool = True) -> int:
-    """How many times an attack on the page called xss() once loaded (files only).
+@pytest.fixture(scope="module")
+def attack_page(browser: Any) -> Iterator[Any]:
+    """One page for every runs() of the module (a new one would cost a new context each):
+    files only (nothing else is fetched), and xss() counted afresh on each document."""
+    page = browser.new_page()
+    try:
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+            ("file:", "data:", "about:")) else route.abort())
+        page.add_init_script(COUNTER)
+        yield page
+    finally:
+        page.close()
+
+
+def runs(page: Any, path: Path, *, csp: bool = True) -> int:
+    """How many times an attack on the page called xss() once loaded (attack_page).
 
     `csp` False: the page's Content-Security-Policy meta taken out first, to see what the
     HTML alone would do (the browser's own line of defence is tested apart).
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     if not csp:
         html, count = re.subn(r'<meta http-equiv="?Content-Security-Policy"?[^>]*>', "",
                               path.read_text(encoding="utf-8"), count=1)
         assert count == 1, f"{path} has no CSP meta to take out"
         path = path.with_name("no-csp.html")
         path.write_text(html, encoding="utf-8")
-    page = browser.new_page()
-    try:
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-            ("file:", "data:", "about:")) else route.abort())
-        page.add_init_script(COUNTER)
-        page.goto(path.as_uri(), wait_until="load", timeout=30_000)
-        page.wait_for_timeout(300)
-        return int(page.evaluate("window.__runs"))
-    finally:
-        page.close()
+    page.goto(path.as_uri(), wait_until="load", timeout=30_000)
+    # Up to 300 ms for an attack that runs late; one that ran already ends the wait.
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function("() => window.__runs > 0", timeout=300)
+    return int(page.evaluate("window.__runs"))
 
 
 @pytest.mark.parametrize("kind", FIVE_KINDS)
 def test_the_five_kinds_run_as_written_and_not_once_sanitised(
-        parity: Parity, browser: Any, kind: str) -> None:
+        parity: Parity, attack_page: Any, kind: str) -> None:
     name = f"ext-{kind}-img"
     raw, clean = (parity.public / k / name / "index.html" for k in ("raw", "clean"))
-    assert runs(browser, raw, csp=False) > 0  # the attack is real
-    assert runs(browser, raw) == 0  # the CSP alone stops it
-    assert runs(browser, clean, csp=False) == 0  # and the sanitiser alone
+    assert runs(attack_page, raw, csp=False) > 0  # the attack is real
+    assert runs(attack_page, raw) == 0  # the CSP alone stops it
+    assert runs(attack_page, clean, csp=False) == 0  # and the sanitiser alone
 
 
 def test_text_after_the_closing_front_matter_fence_is_refused_and_would_run(
-        browser: Any, tmp_path: Path) -> None:
+        attack_page: Any, tmp_path: Path) -> None:
     text = '+++\ntitle = "t"\n+++ <img src=x onerror=xss()>\nbody\n'
     with pytest.raises(pages.PageError) as caught:
         sanitize_text(text)
@@ -209,4 +222,4 @@ def test_text_after_the_closing_front_matter_fence_is_refused_and_would_run(
     (source / "content" / "notes").mkdir(parents=True)
     (source / "content" / "notes" / "fm.md").write_text(text, encoding="utf-8")
     public = build_site(tmp_path / "public", source=source).public
-    assert runs(browser, public / "notes" / "fm" / "index.html", csp=False) > 0
+    assert runs(attack_page, public / "notes" / "fm" / "index.html", csp=False) > 0

@@ -104,7 +104,7 @@ def test_every_layout_feature_works_with_no_violation(served_site: ServedSite,
     # Theme toggle (site.js) and the inline theme bootstrap (theme-init, by its hash).
     page.click("button.tw-theme-toggle")
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-    page.reload(wait_until="networkidle")
+    page.reload(wait_until="load")
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     # Copy button.
     page.locator("div.tw-code button.tw-copy").first.click()

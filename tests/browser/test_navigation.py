@@ -3,12 +3,13 @@ three states (and the system setting with JS off), the first screen of a phone, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from test_nav import ORDER
 
-from .conftest import ServedSite
+from .conftest import ServedSite, Traffic, routed_context
 from .test_pages import NOTE, visit
 
 PHONE_390 = {"width": 390, "height": 844}
@@ -133,7 +134,7 @@ def test_theme_cycles_through_three_states_and_remembers(
         toggle.click()
         states.append((page.evaluate(CHOICE), page.evaluate(THEME), page.evaluate(STORED)))
         labels.append(toggle.get_attribute("aria-label"))
-        page.reload(wait_until="networkidle")
+        page.reload(wait_until="load")
         assert (page.evaluate(CHOICE), page.evaluate(THEME)) == states[-1][:2], "lost on reload"
     assert states == [("system", "light", None), ("dark", "dark", "dark"),
                       ("light", "light", "light"), ("system", "light", None)]
@@ -156,12 +157,23 @@ def test_without_js_the_system_setting_applies_and_the_toggle_is_hidden(
     assert not page.locator("button.tw-theme-toggle").is_visible()
 
 
+@pytest.fixture(scope="module")
+def phone_page(browser: Any, served_site: ServedSite) -> Iterator[Any]:
+    """One phone page (390 px, light) for the first-screen tests, which only look: each
+    test's navigation starts the page afresh, and a new context would cost a new renderer."""
+    context = routed_context(browser, served_site, Traffic(served_site),
+                             viewport=PHONE_390, color_scheme="light")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("url", [u for u, _, _ in ORDER])
 def test_phone_first_screen_shows_the_title_and_first_paragraph(
-    served_site: ServedSite, make_context: Any, url: str,
+    served_site: ServedSite, phone_page: Any, url: str,
 ) -> None:
-    context, _ = make_context(viewport=PHONE_390, color_scheme="light")
-    page = context.new_page()
+    page = phone_page
     visit(page, served_site, url)
     height = PHONE_390["height"]
     title = page.locator("main article > header h1").bounding_box()

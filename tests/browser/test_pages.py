@@ -14,9 +14,12 @@ NOTE = "/notes/twisted/"
 SEARCH = "/search/"
 
 
-def visit(page: Any, site: ServedSite, path: str) -> None:
-    """Open a page and wait until the network is quiet (bounded by the context timeout)."""
-    response = page.goto(site.url(path), wait_until="networkidle")
+def visit(page: Any, site: ServedSite, path: str, *, idle: bool = False) -> None:
+    """Open a page until its load event (its deferred scripts have run by then; what comes
+    later, search results or highlights, a test waits for by selector). `idle`: until the
+    network has been quiet for 500 ms, for a test that checks that nothing more is fetched.
+    Both bounded by the context's navigation timeout."""
+    response = page.goto(site.url(path), wait_until="networkidle" if idle else "load")
     assert response is not None, f"{path}: no response"
     assert response.status == 200, f"{path}: HTTP {response.status}"
 

@@ -41,7 +41,7 @@ def test_theme_toggle_flips_and_persists_across_reload(
     assert toggle.get_attribute("aria-label") == "主题：深色"
     assert page.evaluate(STORED) == "dark"
 
-    page.reload(wait_until="networkidle")
+    page.reload(wait_until="load")
     assert page.evaluate(THEME) == "dark", "dark choice lost on reload"
     assert page.locator("button.tw-theme-toggle").get_attribute("aria-label") == "主题：深色"
     dark_background = page.evaluate(BACKGROUND)
@@ -49,13 +49,13 @@ def test_theme_toggle_flips_and_persists_across_reload(
     page.locator("button.tw-theme-toggle").click()
     assert page.evaluate(THEME) == "light"
     assert page.evaluate(STORED) == "light"
-    page.reload(wait_until="networkidle")
+    page.reload(wait_until="load")
     assert page.evaluate(THEME) == "light", "light choice lost on reload"
     assert page.evaluate(BACKGROUND) != dark_background, "the theme changes no colour"
 
     # A saved choice outranks the system setting.
     page.emulate_media(color_scheme="dark")
-    page.reload(wait_until="networkidle")
+    page.reload(wait_until="load")
     assert page.evaluate(THEME) == "light"
 
 

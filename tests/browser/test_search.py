@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -27,13 +28,21 @@ def leaf_pages(site: ServedSite) -> list[str]:
     ]
 
 
+@functools.cache
+def content_text(site: ServedSite, path: str) -> str | None:
+    """The casefolded text of a page's .tw-content (None: it has none), parsed once per
+    session for every term."""
+    soup = BeautifulSoup(site.site.page(path.lstrip("/")), "html5lib")
+    content = soup.select_one(".tw-content")
+    return None if content is None else content.get_text().casefold()
+
+
 def expected_pages(site: ServedSite, term: str) -> set[str]:
     """The note, plus every content page whose text contains the term (examples, say)."""
     found = {NOTE}
     for path in leaf_pages(site):
-        soup = BeautifulSoup(site.site.page(path.lstrip("/")), "html5lib")
-        content = soup.select_one(".tw-content")
-        if content is not None and term.casefold() in content.get_text().casefold():
+        text = content_text(site, path)
+        if text is not None and term.casefold() in text:
             found.add(path)
     return found
 
@@ -62,10 +71,14 @@ def test_search_finds_the_right_pages(
                 timeout=TIMEOUT_MS,
             )
         more = page.locator(".tw-sr-more:not([hidden])")
-        if expected <= listed()[1] or not more.count():
+        hrefs, paths = listed()
+        if expected <= paths or not more.count():
             break
         more.first.click()
-        page.wait_for_timeout(500)
+        # Until the click has listed more results (bounded; on timeout the loop goes on).
+        with contextlib.suppress(PlaywrightTimeoutError):
+            page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length > n",
+                                   arg=[RESULT, len(hrefs)], timeout=TIMEOUT_MS)
     hrefs, found = listed()
     assert expected <= found, f"searching {term!r}: expected {sorted(expected)}, got {hrefs}"
     assert not traffic.console_errors, traffic.console_errors
