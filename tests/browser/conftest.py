@@ -47,6 +47,15 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A browser that has seen the load event moves on while late responses are still
+    being written: a connection it drops is no error of the site's (no traceback)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipe, Reset, ...
+            super().handle_error(request, client_address)
+
+
 @dataclasses.dataclass(frozen=True)
 class ServedSite:
     """The built site on disk and the URL it is served from."""
@@ -97,7 +106,7 @@ def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite
     public = tmp_path_factory.mktemp("browser-site") / "public"
     public.mkdir()
     handler = functools.partial(_QuietHandler, directory=str(public))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
