@@ -4,6 +4,7 @@ and a module that would make a server unfit is left out."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -23,6 +24,13 @@ from twnotes.runner.preload import (
 )
 
 PROBE = "import sys\nprint(sorted(m for m in {names!r} if m in sys.modules))\n"
+
+
+def on_path(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """`folder` first on the servers' and programs' path, the rest kept (a mutation run puts
+    its copy of twnotes there: replacing the path would test the unmutated package)."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(folder), *filter(None, [os.environ.get("PYTHONPATH")])]))
 
 
 def probe(runner: Runner, names: list[str], then: str = "") -> str:
@@ -140,7 +148,7 @@ def bad_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "installs_reactor.py").write_text("import reactor_helper\n")
     (folder / "reactor_helper.py").write_text("from twisted.internet import reactor\n")
     (folder / "fine.py").write_text("VALUE = 1\n")
-    monkeypatch.setenv("PYTHONPATH", str(folder))
+    on_path(monkeypatch, folder)
     return folder
 
 
@@ -227,7 +235,7 @@ def test_a_deferred_module_is_imported_from_its_file_once_its_source_changed(
     module = folder / "uses_reactor.py"
     body = "from twisted.internet import reactor\nimport os\nPID = os.getpid()\nVALUE = {}\n"
     module.write_text(body.format(1), encoding="utf-8")
-    monkeypatch.setenv("PYTHONPATH", str(folder))
+    on_path(monkeypatch, folder)
     code = ("import os, sys, uses_reactor as m\n"
             "print(m.VALUE, m.PID == os.getpid(), m.reactor is sys.modules["
             "'twisted.internet.reactor'], m.__file__ == m.__spec__.origin)\n")
@@ -248,7 +256,7 @@ def test_a_module_whose_compiling_warns_is_compiled_by_each_program(
     folder.mkdir()
     (folder / "escapes.py").write_text(
         'from twisted.internet import reactor\nPATTERN = "\\d+"\n', encoding="utf-8")
-    monkeypatch.setenv("PYTHONPATH", str(folder))
+    on_path(monkeypatch, folder)
     with Runner(workers=1, preload=["escapes"]) as runner:
         outcome = runner.run(Program((Segment("import escapes"),), "p.md"))
     assert outcome.exception == "builtins.SyntaxError", outcome.stderr
