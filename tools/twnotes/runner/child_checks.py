@@ -132,14 +132,20 @@ def enter_segment(index: int, deprecations_allowed: bool) -> None:
     if not _FILTERS:
         prepare()
     warnings.filters[:] = _FILTERS[deprecations_allowed]  # type: ignore[index]
-    if deprecations_allowed:
-        os.environ.pop("PYTHONWARNINGS", None)
-    elif os.environ.get("PYTHONWARNINGS") != STRICT_WARNINGS:  # a fork server set it ahead
-        os.environ["PYTHONWARNINGS"] = STRICT_WARNINGS
+    set_warnings_env(deprecations_allowed)
     mutated = getattr(warnings, "_filters_mutated", None)  # after a direct edit of filters
     if mutated is not None:
         mutated()
     FINDINGS.segment = index
+
+
+def set_warnings_env(deprecations_allowed: bool) -> None:
+    """The policy for the program's descendants (PYTHONWARNINGS); written only if it
+    changes: a fork server sets it for the first segment before it forks."""
+    if deprecations_allowed:
+        os.environ.pop("PYTHONWARNINGS", None)
+    elif os.environ.get("PYTHONWARNINGS") != STRICT_WARNINGS:
+        os.environ["PYTHONWARNINGS"] = STRICT_WARNINGS
 
 
 def collect_garbage() -> None:

@@ -41,7 +41,7 @@ def _child_side(program: dict[str, Any], workdir: str,
                 fds: tuple[int, int, int]) -> None:  # pragma: no cover - in the child
     os.setsid()
     os.chdir(workdir)
-    for fd, target in zip(fds, (1, 2, STATUS_FD), strict=True):  # fd 0: see serve()
+    for fd, target in zip(fds, (1, 2, STATUS_FD), strict=True):  # fd 0: prepare_stdio
         os.dup2(fd, target)
     os.set_inheritable(STATUS_FD, False)
     os.closerange(STATUS_FD + 1, _OPEN_MAX)
@@ -49,14 +49,6 @@ def _child_side(program: dict[str, Any], workdir: str,
 
 
 _OPEN_MAX = os.sysconf("SC_OPEN_MAX")
-
-
-def _stdin_on_devnull() -> None:
-    """The server's fd 0, which every child inherits as its stdin: /dev/null."""
-    null = os.open(os.devnull, os.O_RDONLY)
-    if null != 0:
-        os.dup2(null, 0)
-        os.close(null)
 
 
 def spawn_fork(program: dict[str, Any], workdir: str) -> Child:
@@ -69,11 +61,8 @@ def spawn_fork(program: dict[str, Any], workdir: str) -> Child:
     # The child's environment is made here, before the fork, not in every child: its pages
     # are then written once by the server, not copied by each child.
     os.environ.update({MARKER_ENV: token, "HOME": workdir, "TMPDIR": workdir})
-    first = program["segments"][:1]  # its warning policy (see child_checks.enter_segment)
-    if first and not first[0]["deprecations_allowed"]:
-        os.environ["PYTHONWARNINGS"] = child_checks.STRICT_WARNINGS
-    else:
-        os.environ.pop("PYTHONWARNINGS", None)
+    first = program["segments"][:1]  # the warning policy of the segment that runs first
+    child_checks.set_warnings_env(not first or bool(first[0]["deprecations_allowed"]))
     gc.freeze()  # what the server holds now: never scanned by the child's collections
     patterns.mark_fork()
     pid = os.fork()
@@ -113,7 +102,6 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, tmp_base: str) -> int:
     it waits in the pipe, so the server goes from one program straight to the next.
     """
     sweep.become_subreaper()
-    _stdin_on_devnull()
     child_checks.prepare()
     prepare_signals()
     prepare_stdio()
