@@ -24,6 +24,15 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
+def stamp(path: str) -> tuple[int, int] | None:
+    """What tells that a file changed (its mtime and size); None if it cannot be read."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 class CodeFinder:
     """Finds nothing itself: for a module it holds the code of, it takes the spec that the
     path finder gives and, if that is the same unchanged file, lets its loader return the
@@ -45,14 +54,14 @@ class CodeFinder:
             loader = getattr(spec, "loader", None)
             if not isinstance(origin, str) or not origin.endswith(".py") or loader is None:
                 return
-            info = os.stat(origin)
+            read_at = stamp(origin)
             # Without a valid .pyc the source is compiled here: a warning of the compiler
             # (an invalid escape is a DeprecationWarning) must reach each program instead.
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 code = loader.get_code(name)
-            if code is not None and not caught:
-                self.codes[name] = (origin, (info.st_mtime_ns, info.st_size), code)
+            if code is not None and not caught and read_at is not None:
+                self.codes[name] = (origin, read_at, code)
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
                   target: types.ModuleType | None = None
@@ -62,15 +71,11 @@ class CodeFinder:
             return None
         import importlib.machinery
 
-        origin, stamp, code = entry
+        origin, read_at, code = entry
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.origin != origin or spec.loader is None:
             return spec
-        try:
-            info = os.stat(origin)
-        except OSError:
-            return spec
-        if (info.st_mtime_ns, info.st_size) == stamp:
+        if stamp(origin) == read_at:
             spec.loader.get_code = lambda name: code  # type: ignore[attr-defined]
         return spec
 

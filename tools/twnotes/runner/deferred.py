@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import os
+import importlib.util
 import sys
 import types
+
+from twnotes.runner.codecache import stamp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -70,12 +72,9 @@ def _unlink(name: str, module: object) -> None:
             delattr(package, child)
 
 
-def _stamp(module: types.ModuleType) -> tuple[str, tuple[int, int]] | None:
+def _stamp(module: types.ModuleType) -> tuple[int, int] | None:
     origin = getattr(getattr(module, "__spec__", None), "origin", None)
-    if not isinstance(origin, str) or not os.path.isfile(origin):
-        return None
-    info = os.stat(origin)
-    return origin, (info.st_mtime_ns, info.st_size)
+    return stamp(origin) if isinstance(origin, str) else None
 
 
 class Deferrals:
@@ -85,7 +84,7 @@ class Deferrals:
     def __init__(self) -> None:
         self.stand_in = StandIn(REACTOR)
         self.modules: dict[str, types.ModuleType] = {}
-        self.stamps: dict[str, tuple[str, tuple[int, int]] | None] = {}
+        self.stamps: dict[str, tuple[int, int] | None] = {}
         self.depends: set[str] = set()  # found to import the reactor when imported
         self.holders: list[tuple[str, Any, Any]] = []  # where they hold the stand-in
         self.touched = ""  # an attribute of the stand-in asked for while collecting
@@ -122,11 +121,10 @@ class Deferrals:
                 sys.meta_path.remove(self)
 
     def _note(self, name: str, globals: Any, fromlist: Sequence[str], level: int) -> None:
-        if level:  # as importlib resolves `from ..name import x` inside `package`
-            package = (globals or {}).get("__package__") or ""
-            bits = package.rsplit(".", level - 1)
-            base = bits[0] if len(bits) >= level else ""
-            name = f"{base}.{name}" if name else base
+        if level:  # `from ..name import x`: resolved as the import system will
+            with contextlib.suppress(ImportError, ValueError):
+                name = importlib.util.resolve_name(
+                    "." * level + name, (globals or {}).get("__package__") or "")
         targets = [name, *(f"{name}.{item}" for item in fromlist)]
         if any(t == REACTOR or t in self.depends for t in targets):
             self.depends.update(_initializing())
@@ -171,18 +169,15 @@ class Deferrals:
         for name, module in modules.items():
             if _stamp(module) != self.stamps.get(name):
                 return False
-        import importlib
-
         self.released = True
         reactor = importlib.import_module(REACTOR)
         _rebind(self.holders, self.stand_in, reactor)
-        for name, module in modules.items():
+        for name, module in sorted(modules.items()):  # a package before its modules
+            parent, _, child = name.rpartition(".")
             if name != importing:
                 sys.modules[name] = module
-        for name, module in modules.items():
-            parent, _, child = name.rpartition(".")
-            if name != importing and parent in sys.modules:
-                setattr(sys.modules[parent], child, module)
+                if parent in sys.modules:
+                    setattr(sys.modules[parent], child, module)
         return True
 
 

@@ -27,6 +27,7 @@ import sys
 import warnings
 
 from twnotes.runner import codecache
+from twnotes.runner.deferred import DEFERRALS, REACTOR
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -191,8 +192,6 @@ def import_ahead(names: Sequence[str]) -> tuple[str, str]:
     sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
     saved_fd = os.dup(1)
     os.dup2(2, 1)
-    from twnotes.runner.deferred import DEFERRALS  # the zygote's side only
-
     queue_ = list(names)
     seen: set[str] = set()
     try:
@@ -230,9 +229,7 @@ def _instead_of(name: str) -> list[str] | None:
         return None
     package = name if _is_package(name) else name.rpartition(".")[0]
     names = _top_level_names(source, package)
-    from twnotes.runner.deferred import REACTOR  # its importers are deferred instead
-
-    if all(n == REACTOR or not never(n) for n in names):
+    if all(n == REACTOR or not never(n) for n in names):  # its importers are deferred
         return None
     reactor = REACTOR_BASE if any(map(imports_reactor, names)) else ()
     return [n for n in names if not never(n)] + list(reactor)
@@ -242,8 +239,6 @@ def _import_one(name: str) -> str:
     """Import `name`; why that left the server unfit ('' if it did not, or if `name` does
     not import: the program will say)."""
     import importlib
-
-    from twnotes.runner.deferred import DEFERRALS
 
     threads, before = _thread._count(), set(sys.modules)
     with warnings.catch_warnings(record=True) as caught:
