@@ -89,10 +89,15 @@ def spawn_fork(program: dict[str, Any], workdir: str) -> Child:
     return Child(pid, out_r, err_r, st_r, reaper, reap_others=True, token=token)
 
 
-def _learn(report: dict[str, Any]) -> None:
-    """Between two programs: what the last one taught the server (see patterns)."""
-    if "patterns" in report:
-        patterns.learn(report["patterns"])
+def _learn(report: bytes) -> None:
+    """Between two programs: what the last one taught the server (see patterns). The
+    report is parsed only when it has something to teach (most say which segment ran)."""
+    if b'"patterns"' not in report:
+        return
+    with contextlib.suppress(ValueError):
+        data = json.loads(report)
+        if isinstance(data, dict):
+            patterns.learn(data.get("patterns"))
 
 
 def serve(stdin: BinaryIO, stdout: BinaryIO, tmp_base: str) -> int:

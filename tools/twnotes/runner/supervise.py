@@ -8,7 +8,6 @@ wire form of its Outcome, so that the fork server needs neither dataclasses nor 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import select
@@ -109,7 +108,6 @@ class _Watch:
         self.truncated = self.interrupted = False
         self.status = "exited"
         self.returncode: int | None = None
-        self.report: dict[str, Any] = {}  # the child's own, once outcome() has read it
         # poll(), not selectors: no epoll instance and no key objects per program (the
         # server's every allocation between two forks copies a page the child shares).
         # Made only if the program outlives the quiet wait (see wait).
@@ -235,13 +233,8 @@ class _Watch:
     def outcome(self, gone: bool) -> dict[str, Any]:
         """The outcome's wire form as the server sends it (protocol.expand makes the rest:
         splitting per segment and reading the child's report is the client's work, not
-        done between two forks). The child's own report is also kept in `self.report`,
-        parsed only when it holds what the server learns from (see forkserver._learn)."""
+        done between two forks)."""
         raw = bytes(self.buffers[self.child.status])
-        if b'"patterns"' in raw:
-            with contextlib.suppress(ValueError):
-                report = json.loads(raw)
-                self.report = report if isinstance(report, dict) else {}
         return {
             "status": self.status, "returncode": self.returncode,
             "stdout": self.buffers[self.child.out].decode("utf-8", errors="replace"),
@@ -255,9 +248,10 @@ class _Watch:
 
 def supervise(program: dict[str, Any], spawn: Callable[[dict[str, Any], str], Child],
               workdirs: Workdirs,
-              on_report: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+              on_report: Callable[[bytes], None] | None = None) -> dict[str, Any]:
     """Spawn the program, watch it to the end, clean up after it; always an outcome.
-    `on_report` gets the child's own final report (see child), if it wrote one."""
+    `on_report` gets the child's own final report as it wrote it (JSON, see child; empty
+    if it wrote none)."""
     workdir = workdirs.take()
     start = time.monotonic()
     try:
@@ -274,5 +268,5 @@ def supervise(program: dict[str, Any], spawn: Callable[[dict[str, Any], str], Ch
         workdirs.give_back(workdir)  # after the sweep: nothing of the program is left
     outcome = watch.outcome(gone)
     if on_report is not None:
-        on_report(watch.report)
+        on_report(bytes(watch.buffers[child.status]))
     return outcome
