@@ -253,13 +253,16 @@ def browser() -> Iterator[Any]:
 
 
 # Modules slow by nature (a browser, a crawl, 1,500 documents built, the Nu checker, real
-# servers and example programs, make serve): `make test-fast` (-m "not slow") leaves them
-# out. A slow test elsewhere carries @pytest.mark.slow itself.
+# servers and example programs, make serve, sites of their own built with Hugo, pytest run
+# in pytest): `make test-fast` (-m "not slow") leaves them out. A slow test elsewhere
+# carries @pytest.mark.slow itself.
 SLOW_MODULES = frozenset({
     "test_goldmark_parity.py", "test_html_validity.py", "test_links.py", "test_search.py",
     "test_watch.py", "test_examples_programs.py", "test_examples_output.py",
     "test_examples_protocols.py", "test_sanitize_browser.py", "test_sanitize_site.py",
     "test_sanitize_properties.py", "test_snippets_site.py", "test_bench_generate.py",
+    "test_enforce.py", "test_code_blocks.py", "test_snippets_plugin.py",
+    "test_xdist_groups.py",
 })
 # Modules whose module-scoped fixture builds a site: with `--dist loadgroup` all their tests
 # go to one xdist worker, so the fixture is built once, not once per worker.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -192,9 +193,33 @@ def test_signal_dispositions_and_mask_are_a_fresh_interpreters(runner: Runner) -
             "signal.pthread_sigmask(signal.SIG_BLOCK, []))")
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True, timeout=60).stdout
-    assert "default_int_handler" in fresh
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # a background job's is
+        assert "default_int_handler" in fresh
     for _ in range(2):  # the first program of a server, and one after it
         assert runner.run(program(code)).stdout == fresh
+
+
+SIGNALS_UNDER_NOHUP = """
+import json, signal, subprocess, sys
+from twnotes.runner import Program, Runner, Segment
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+code = "import signal; print([repr(signal.getsignal(s)) for s in (signal.SIGHUP, signal.SIGINT)])"
+fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+with Runner() as runner:
+    got = runner.run(Program((Segment(code, 1),), "page.md", timeout=10.0)).stdout
+print(json.dumps([fresh, got]))
+"""
+
+
+def test_a_signal_ignored_when_the_servers_start_stays_ignored_in_every_program() -> None:
+    """An exec keeps what its parent ignored (nohup's SIGHUP, a background job's SIGINT): a
+    program keeps them ignored as `python -c` started from the same place would."""
+    proc = subprocess.run([sys.executable, "-c", SIGNALS_UNDER_NOHUP], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    fresh, got = json.loads(proc.stdout)
+    assert fresh == got == repr(["<Handlers.SIG_IGN: 1>"] * 2) + "\n", proc.stdout
 
 
 def test_the_fork_server_has_not_installed_a_reactor() -> None:

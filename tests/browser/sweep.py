@@ -7,19 +7,27 @@ requests (off-site ones aborted), CSP violation reports, the head's first elemen
 applied, and axe-core's violations; on each phone visit the same traffic and the sideways
 scroll. The tests (test_pages, test_csp, test_axe) each judge their own part with the
 `*_problems` functions here, which the sweep's own test (test_sweep) shows can fail.
+
+A visit that every check passes is kept (visitcache.py) and not made again while the page,
+the files it loaded and the checking code are unchanged: after an edit, only the pages whose
+bytes changed are visited.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
+from conftest import ROOT
+
 from .conftest import RESULT, TIMEOUT_MS, ServedSite, Traffic, routed_context
+from .visitcache import VisitCache, cache_folder, tools_digest
 
 SEARCH = "/search/"
 PHONE = {"width": 360, "height": 740}
@@ -97,11 +105,14 @@ def in_group(*names: str) -> list[Any]:
 
 class Sweep:
     """The sweep's reports per context ("light", "dark": desktop; "phone"), each context swept
-    on first demand, once per worker."""
+    on first demand, once per worker; clean visits come from the cache when it has them."""
 
-    def __init__(self, browser: Any, site: ServedSite, axe_source: str) -> None:
+    def __init__(self, browser: Any, site: ServedSite, axe_source: str,
+                 folder: Path | None = None) -> None:
         self.browser, self.site, self.axe_source = browser, site, axe_source
+        self.cache = visit_cache(browser, site, axe_source, folder)
         self._reports: dict[str, list[SweepReport]] = {}
+        self.visited: dict[str, list[str]] = {}  # per context, the paths really visited
 
     def paths(self, name: str) -> list[str]:
         """Every page, the search page last (then once more with a query): it starts
@@ -114,10 +125,45 @@ class Sweep:
 
     def reports(self, name: str) -> list[SweepReport]:
         if name not in self._reports:
-            paths = self.paths(name)
-            self._reports[name] = sweep_context(self.browser, self.site, paths, name,
-                                                self.axe_source)
+            self._reports[name] = self.sweep(name, self.paths(name))
         return self._reports[name]
+
+    def sweep(self, name: str, paths: list[str]) -> list[SweepReport]:
+        """Reports for these paths in this context: kept ones from the cache, the others
+        visited (in the given order) and kept if clean."""
+        kept = {path: report for path in paths
+                if (report := from_cache(self.cache, name, path)) is not None}
+        missing = [path for path in paths if path not in kept]
+        fresh = dict(zip(missing, sweep_context(self.browser, self.site, missing, name,
+                                                self.axe_source) if missing else [],
+                         strict=True))
+        for path, report in fresh.items():
+            if is_clean(report, name):
+                self.cache.put(name, path, dataclasses.asdict(report), report.requests)
+        self.visited[name] = missing
+        print(f"sweep [{name}]: {len(paths)} pages, {len(missing)} visited, "
+              f"{len(kept)} from {self.cache.folder if self.cache.enabled else 'no cache'}")
+        return [kept[path] if path in kept else fresh[path] for path in paths]
+
+
+def visit_cache(browser: Any, site: ServedSite, axe_source: str,
+                folder: Path | None = None) -> VisitCache:
+    """The sweep's cache: keyed by this browser, axe, and the code that visits and judges."""
+    here = Path(__file__).parent
+    tools = tools_digest(here / "sweep.py", here / "visitcache.py", here / "conftest.py",
+                         ROOT / "tests" / "conftest.py",
+                         extra=["sweep", browser.version, axe_source])
+    return VisitCache(folder if folder is not None else cache_folder(), site.public,
+                      site.base, tools)
+
+
+def from_cache(cache: VisitCache, name: str, path: str) -> SweepReport | None:
+    fields = cache.get(name, path)
+    if fields is None:
+        return None
+    if fields.get("overflow") is not None:
+        fields["overflow"] = tuple(fields["overflow"])
+    return SweepReport(**fields)
 
 
 def new_context(browser: Any, site: ServedSite, traffic: Traffic, **options: Any) -> Any:
@@ -277,6 +323,16 @@ def head_problems(report: SweepReport) -> list[str]:
             and "'wasm-unsafe-eval'" in policy):
         return []
     return [f"{report.path}: {first}"]
+
+
+def is_clean(report: SweepReport, name: str) -> bool:
+    """Whether every check of this context passes on the report (only such are kept)."""
+    if name == "phone":
+        checks = [load_problems(report), violation_problems(report), overflow_problems(report)]
+    else:
+        checks = [load_problems(report), violation_problems(report), head_problems(report),
+                  axe_problems(report, name)]
+    return not any(checks)
 
 
 def axe_problems(report: SweepReport, scheme: str) -> list[str]:

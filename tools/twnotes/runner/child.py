@@ -29,9 +29,15 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
 _KEEP: list[object] = []  # the server's stdio objects: kept alive so GC never closes fds 0-2
-# What a fresh interpreter ignores at startup (CPython sets these to SIG_IGN).
+# What a fresh interpreter ignores at startup: CPython sets these to SIG_IGN, and an exec
+# keeps every disposition the parent ignored (nohup's SIGHUP; SIGINT for a background job,
+# where CPython then installs no handler of its own). The second set is read when this
+# module is first imported, which in a fork server is before it changes any handler.
 _IGNORED_AT_START = {getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ")
                      if hasattr(signal, name)}
+_INHERITED_IGNORED = {sig for sig in signal.valid_signals()
+                      if sig not in (signal.SIGKILL, signal.SIGSTOP)
+                      and signal.getsignal(sig) is signal.SIG_IGN}
 
 
 def _differing() -> tuple[bool, list[tuple[int, Any]]]:
@@ -42,8 +48,11 @@ def _differing() -> tuple[bool, list[tuple[int, Any]]]:
     for sig in signal.valid_signals():
         if sig in (signal.SIGKILL, signal.SIGSTOP):
             continue
-        wanted = signal.default_int_handler if sig == signal.SIGINT else (
-            signal.SIG_IGN if sig in _IGNORED_AT_START else signal.SIG_DFL)
+        wanted: Any
+        if sig in _IGNORED_AT_START or sig in _INHERITED_IGNORED:
+            wanted = signal.SIG_IGN
+        else:
+            wanted = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
         if signal.getsignal(sig) is not wanted:
             resets.append((sig, wanted))
     return blocked, resets

@@ -1,0 +1,141 @@
+"""Browser results kept by the bytes they judged, the snippet cache's rule applied to pages:
+a result that passed every check is reused while the page, every file the visit requested
+and the tools that judged it are unchanged; anything with a problem is never kept.
+
+An entry holds the SHA-256 of each file the visit asked the server for (the page itself,
+its CSS, scripts, images; the whole Pagefind folder when it touched Pagefind, whose worker
+fetches on its own) and what the visit reported. It is valid only while every one of those
+files hashes the same and the tools' digest (browser version, the checking code, axe) is the
+one it was made under. The site is served on a new port each run: the address is stored as
+{base} and put back on the way out.
+
+$TWNOTES_BROWSER_CACHE names the folder (default .cache/twnotes/browser, gitignored); `off`
+judges everything afresh. A clean clone (CI) has no cache, so it always judges everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from conftest import ROOT
+from twnotes.util import atomic_write
+
+CACHE_ENV = "TWNOTES_BROWSER_CACHE"
+BASE = "{base}"
+PAGEFIND = "pagefind"
+# An entry made by another layout of this module is simply not found.
+FORMAT = "1"
+
+
+def cache_folder() -> Path | None:
+    """Where results are kept, or None (TWNOTES_BROWSER_CACHE=off)."""
+    value = os.environ.get(CACHE_ENV, "")
+    if value == "off":
+        return None
+    return Path(value) if value else ROOT / ".cache" / "twnotes" / "browser"
+
+
+def digest(*parts: str | bytes) -> str:
+    """SHA-256 of the parts, each length-prefixed (no two lists of parts collide)."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def tools_digest(*sources: Path, extra: Iterable[str] = ()) -> str:
+    """The judging side of a key: these source files' bytes and the extra facts (versions)."""
+    return digest(FORMAT, *(path.read_bytes() for path in sources), *extra)
+
+
+class VisitCache:
+    """Results of one served site, by (tools, context, path); `folder` None keeps nothing."""
+
+    def __init__(self, folder: Path | None, public: Path, base: str, tools: str) -> None:
+        self.folder, self.public, self.base, self.tools = folder, public, base, tools
+        self._hashes: dict[tuple[str, int, int], str] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.folder is not None
+
+    def _entry(self, context: str, path: str) -> Path:
+        assert self.folder is not None
+        key = digest(self.tools, context, path)
+        return self.folder / key[:2] / f"{key}.json"
+
+    def file_hash(self, rel: str) -> str:
+        """SHA-256 of a file of the site (`-` when there is none), memoised by size and mtime;
+        `pagefind` stands for that whole folder."""
+        if rel == PAGEFIND:
+            folder = self.public / PAGEFIND
+            files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+            names = [p.relative_to(self.public).as_posix() for p in files]
+            return digest(*(f"{name}\0{self.file_hash(name)}" for name in names))
+        path = self.public / rel
+        if path.is_dir():
+            path = path / "index.html"
+        try:
+            stat = path.stat()
+        except OSError:
+            return "-"
+        memo = (str(path), stat.st_mtime_ns, stat.st_size)
+        if memo not in self._hashes:
+            self._hashes[memo] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self._hashes[memo]
+
+    def files_of(self, urls: Iterable[str]) -> dict[str, str]:
+        """The site files these requests were for, with their hashes (off-site and data:
+        URLs name no file; a visit that made an off-site request is not clean anyway)."""
+        names: set[str] = set()
+        for url in urls:
+            parts = urlsplit(url)
+            if f"{parts.scheme}://{parts.netloc}" != self.base:
+                continue
+            rel = unquote(parts.path).lstrip("/")
+            names.add(PAGEFIND if rel.split("/", 1)[0] == PAGEFIND else rel)
+        return {name: self.file_hash(name) for name in sorted(names)}
+
+    def get(self, context: str, path: str) -> dict[str, Any] | None:
+        """The stored result of this visit if every file it depended on is unchanged."""
+        if self.folder is None:
+            return None
+        try:
+            entry = json.loads(self._entry(context, path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        files: Mapping[str, str] = entry.get("files", {})
+        if not files or any(self.file_hash(name) != sha for name, sha in files.items()):
+            return None
+        result: dict[str, Any] = self._rebase(entry["result"], BASE, self.base)
+        return result
+
+    def put(self, context: str, path: str, result: Mapping[str, Any],
+            requests: Iterable[str]) -> None:
+        """Keep a clean result; the caller decides what clean is."""
+        if self.folder is None:
+            return
+        files = self.files_of([self.base + path, *requests])
+        entry = {"files": files, "result": self._rebase(dict(result), self.base, BASE)}
+        target = self._entry(context, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, json.dumps(entry, ensure_ascii=False).encode("utf-8"),
+                     durable=False)
+
+    @staticmethod
+    def _rebase(value: Any, old: str, new: str) -> Any:
+        if isinstance(value, str):
+            return value.replace(old, new)
+        if isinstance(value, list | tuple):
+            return [VisitCache._rebase(item, old, new) for item in value]
+        if isinstance(value, dict):
+            return {key: VisitCache._rebase(item, old, new) for key, item in value.items()}
+        return value
