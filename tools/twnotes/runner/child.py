@@ -30,13 +30,15 @@ if TYPE_CHECKING:
 
 _KEEP: list[object] = []  # the server's stdio objects: kept alive so GC never closes fds 0-2
 # What a fresh interpreter ignores at startup: CPython sets these to SIG_IGN, and an exec
-# keeps every disposition the parent ignored (nohup's SIGHUP; SIGINT for a background job,
-# where CPython then installs no handler of its own). The second set is read when this
-# module is first imported, which in a fork server is before it changes any handler.
+# keeps what the parent ignored (nohup's SIGHUP). The second set is read when this module is
+# first imported, which in a fork server is before it changes any handler. Not SIGINT and
+# SIGTERM, which the runner sends its programs (stop_after, the clean-up): a background job
+# starts with them ignored, and a program must get them all the same.
 _IGNORED_AT_START = {getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ")
                      if hasattr(signal, name)}
 _INHERITED_IGNORED = {sig for sig in signal.valid_signals()
-                      if sig not in (signal.SIGKILL, signal.SIGSTOP)
+                      if sig not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGINT,
+                                     signal.SIGTERM)
                       and signal.getsignal(sig) is signal.SIG_IGN}
 
 
