@@ -21,7 +21,8 @@ def site(tmp_path: Path) -> Path:
     public = tmp_path / "public"
     (public / "notes" / "a").mkdir(parents=True)
     (public / "pagefind" / "fragment").mkdir(parents=True)
-    (public / "notes" / "a" / "index.html").write_text("<p>a</p>", encoding="utf-8")
+    (public / "notes" / "a" / "index.html").write_text(f'<a href="{OLD}/">a</a>',
+                                                        encoding="utf-8")
     (public / "site.css").write_text("p{}", encoding="utf-8")
     (public / "pagefind" / "fragment" / "x.pf").write_bytes(b"\x00\x01")
     return public
@@ -33,7 +34,10 @@ def test_a_result_is_kept_until_a_file_its_visit_requested_changes(tmp_path: Pat
     first.put("light", "/notes/a/", {"where": f"{OLD}/notes/a/", "n": [f"{OLD}/site.css", 3]},
               [f"{OLD}/notes/a/", f"{OLD}/site.css", "data:image/png;base64,AA",
                "http://offsite.invalid/x.png"])
-    # Another run serves the site on another port: the address is put back as that one.
+    # Another run serves the site on another port, built for it: the address is put back as
+    # that one, and a page that differs only by it is the same page.
+    page = public / "notes" / "a" / "index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace(OLD, NEW), encoding="utf-8")
     later = VisitCache(tmp_path / "cache", public, NEW, "tools")
     assert later.get("light", "/notes/a/") == {"where": f"{NEW}/notes/a/",
                                                "n": [f"{NEW}/site.css", 3]}
@@ -45,7 +49,9 @@ def test_a_result_is_kept_until_a_file_its_visit_requested_changes(tmp_path: Pat
     assert later.get("light", "/notes/a/") is None
     (public / "site.css").write_text("p{}", encoding="utf-8")
     assert later.get("light", "/notes/a/") is not None
-    (public / "notes" / "a" / "index.html").unlink()
+    page.write_text(f'<a href="{NEW}/b/">a</a>', encoding="utf-8")
+    assert later.get("light", "/notes/a/") is None
+    page.unlink()
     assert later.get("light", "/notes/a/") is None
 
 

@@ -6,8 +6,8 @@ An entry holds the SHA-256 of each file the visit asked the server for (the page
 its CSS, scripts, images; the whole Pagefind folder when it touched Pagefind, whose worker
 fetches on its own) and what the visit reported. It is valid only while every one of those
 files hashes the same and the tools' digest (browser version, the checking code, axe) is the
-one it was made under. The site is served on a new port each run: the address is stored as
-{base} and put back on the way out.
+one it was made under. The site is served on a new port each run, and built for it: the
+address is {base} in the hashes and the stored result, and put back on the way out.
 
 $TWNOTES_BROWSER_CACHE names the folder (default .cache/twnotes/browser, gitignored); `off`
 judges everything afresh. A clean clone (CI) has no cache, so it always judges everything.
@@ -73,8 +73,8 @@ class VisitCache:
         return self.folder / key[:2] / f"{key}.json"
 
     def file_hash(self, rel: str) -> str:
-        """SHA-256 of a file of the site (`-` when there is none), memoised by size and mtime;
-        `pagefind` stands for that whole folder."""
+        """SHA-256 of a file of the site with the site's address as {base} (`-` when there is
+        no file), memoised by size and mtime; `pagefind` stands for that whole folder."""
         if rel == PAGEFIND:
             folder = self.public / PAGEFIND
             files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
@@ -89,7 +89,8 @@ class VisitCache:
             return "-"
         memo = (str(path), stat.st_mtime_ns, stat.st_size)
         if memo not in self._hashes:
-            self._hashes[memo] = hashlib.sha256(path.read_bytes()).hexdigest()
+            data = path.read_bytes().replace(self.base.encode(), BASE.encode())
+            self._hashes[memo] = hashlib.sha256(data).hexdigest()
         return self._hashes[memo]
 
     def files_of(self, urls: Iterable[str]) -> dict[str, str]:
