@@ -265,7 +265,8 @@ SLOW_MODULES = frozenset({
     "test_xdist_groups.py",
 })
 # Modules whose module-scoped fixture builds a site: with `--dist loadgroup` all their tests
-# go to one xdist worker, so the fixture is built once, not once per worker.
+# go to one xdist worker, so the fixture is built once, not once per worker. Paths under
+# tests/ (tests/browser/test_search.py is another module than tests/test_search.py).
 ONE_WORKER_MODULES = frozenset({
     "test_enforce.py", "test_goldmark_parity.py", "test_links.py", "test_reading.py",
     "test_sanitize_site.py", "test_search.py",
@@ -274,12 +275,14 @@ ONE_WORKER_MODULES = frozenset({
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = ROOT / "tests"
     for item in items:
         name = item.path.name
         if name in SLOW_MODULES or "browser" in item.path.parts:
             item.add_marker(pytest.mark.slow)
-        if name in ONE_WORKER_MODULES and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(name.removesuffix(".py")))
+        module = item.path.relative_to(tests).as_posix() if item.path.is_relative_to(tests) else ""
+        if module in ONE_WORKER_MODULES and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(module.removesuffix(".py")))
 
 
 class LoadGroupIds:

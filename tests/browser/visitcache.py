@@ -5,9 +5,10 @@ and the tools that judged it are unchanged; anything with a problem is never kep
 An entry holds the SHA-256 of each file the visit asked the server for (the page itself,
 its CSS, scripts, images; the whole Pagefind folder when it touched Pagefind, whose worker
 fetches on its own) and what the visit reported. It is valid only while every one of those
-files hashes the same and the tools' digest (browser version, the checking code, axe) is the
-one it was made under. The site is served on a new port each run, and built for it: the
-address is {base} in the hashes and the stored result, and put back on the way out.
+files hashes the same and the tools' digest (browser version, the checking code, axe, the
+installed fonts) is the one it was made under. The site is served on a new port each run,
+and built for it: the address is {base} in the hashes and the stored result, and put back on
+the way out.
 
 $TWNOTES_BROWSER_CACHE names the folder (default .cache/twnotes/browser, gitignored); `off`
 judges everything afresh. A clean clone (CI) has no cache, so it always judges everything.
@@ -15,9 +16,11 @@ judges everything afresh. A clean clone (CI) has no cache, so it always judges e
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -52,8 +55,20 @@ def digest(*parts: str | bytes) -> str:
 
 
 def tools_digest(*sources: Path, extra: Iterable[str] = ()) -> str:
-    """The judging side of a key: these source files' bytes and the extra facts (versions)."""
-    return digest(FORMAT, *(path.read_bytes() for path in sources), *extra)
+    """The judging side of a key: these source files' bytes, the extra facts (versions) and
+    the fonts the browser lays text out with (a new font can wrap a line differently)."""
+    return digest(FORMAT, *(path.read_bytes() for path in sources), *extra, fonts())
+
+
+@functools.cache
+def fonts() -> str:
+    """Every installed font file and its version, as fontconfig lists them."""
+    try:
+        listed = subprocess.run(["fc-list", "--format", "%{file} %{fontversion}\n"],
+                                capture_output=True, text=True, timeout=60, check=False).stdout
+    except OSError:
+        return "no fontconfig"
+    return "\n".join(sorted(listed.splitlines()))
 
 
 class VisitCache:
