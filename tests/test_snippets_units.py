@@ -17,6 +17,7 @@ from twnotes.snippets import (
     OutputFence,
     Versions,
     chain,
+    config,
     default_cache_dir,
     display_path,
     extract,
@@ -340,3 +341,39 @@ def test_keep_wildcards_edges(old: str, actual: str, new: str) -> None:
 ])
 def test_a_middle_run_is_looked_for_further_on(expected: str, actual: str, ok: bool) -> None:
     assert normalise.matches(expected, actual, True) is ok
+
+
+# ------------------------------------------------ survivors of the December 2026 mutation run
+
+
+@pytest.mark.parametrize("value", [0, -1, True, "5", None])
+def test_a_timeout_must_be_a_positive_number(value: object) -> None:
+    with pytest.raises(config.ConfigError, match="timeout must be a positive number"):
+        config.from_table({"timeout": value}, Path("."))
+
+
+def test_a_fractional_timeout_is_kept() -> None:
+    assert config.from_table({"timeout": 0.5}, Path(".")).timeout == 0.5
+
+
+def test_of_two_unknown_keys_the_first_in_order_is_named() -> None:
+    with pytest.raises(config.ConfigError, match=r"^unknown key 'alpha' \(known: "):
+        config.from_table({"zeta": 1, "alpha": 2}, Path("."))
+
+
+def test_of_two_stray_texts_on_a_fence_the_first_is_named() -> None:
+    text = FRONT + "```python first {timeout=3} second\nprint(1)\n```\n"
+    with pytest.raises(pages.PageError) as caught:
+        extract(pages.parse_page_text(Path("p.md"), text))
+    assert str(caught.value) == (
+        "p.md:5: bad fence attributes 'python first {timeout=3} second': text 'first' after "
+        "the language is not read as attributes (write them in {…})")
+
+
+@pytest.mark.parametrize("blocks", [2, 3])
+def test_a_segment_past_the_end_belongs_to_the_last_test(blocks: int) -> None:
+    body = "".join("```python" + (" {continues=true}" if n else "") + f"\nprint({n})\n```\n\n"
+                   for n in range(blocks))
+    [case] = chain(extract(pages.parse_page_text(Path("p.md"), FRONT + body)))
+    assert [case.owner(segment) for segment in (-1, 0, blocks - 1, blocks, 10)] == [
+        0, 0, blocks - 1, blocks - 1, blocks - 1]
