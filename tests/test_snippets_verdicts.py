@@ -167,3 +167,14 @@ def test_an_output_diff_shows_twenty_lines_at_most() -> None:
     lines = result.message.splitlines()
     assert lines[:3] == ["output differs from the expected output:", "@@ -1,30 +1,30 @@", "-e0"]
     assert len(lines) == 1 + 20 and lines[-1] == "-e18"
+
+
+def test_raises_is_met_in_the_last_block_of_a_chain_of_three() -> None:
+    body = ("```python\nx = 1\n```\n\n```python {continues=true}\ny = 2\n```\n\n"
+            '```python {continues=true, raises="ValueError"}\nraise ValueError\n```\n')
+    out = outcome(exception="builtins.ValueError", returncode=1, segment=2,
+                  segments_stdout=("", "", ""))
+    assert [r.status for r in judge(case_of(body), out)] == ["passed"] * 3
+    early = outcome(exception="builtins.ValueError", returncode=1, segment=1,
+                    segments_stdout=("", ""))
+    assert [r.status for r in judge(case_of(body), early)] == ["passed", "failed", "skipped"]
