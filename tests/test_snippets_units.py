@@ -330,6 +330,28 @@ def test_keep_wildcards_edges(old: str, actual: str, new: str) -> None:
     assert normalise.keep_wildcards(old, actual) == new
 
 
+@pytest.mark.parametrize(("old", "actual", "new"), [
+    # New lines before, between and after the kept ones (the run's text where nothing old
+    # matches).
+    ("x\n...\ny", "new\nx\nmid\ny", "new\nx\n...\ny"),
+    ("a\nb\n...\nc", "a\nz1\nb\nq\nq\nc\nz2", "a\nz1\nb\n...\nc\nz2"),
+    ("h\n...\nt", "n1\nn2\nh\nm\nt\nn3\nn4", "n1\nn2\nh\n...\nt\nn3\nn4"),
+    # A `...` that keeps more than 256 lines after it (ints no longer shared).
+    ("...\n" + LINES_300, "new\n" + LINES_300, "...\n" + LINES_300),
+])
+def test_keep_wildcards_around_new_text(old: str, actual: str, new: str) -> None:
+    assert normalise.keep_wildcards(old, actual) == new
+
+
+def test_past_the_alignment_limit_the_runs_text_wins() -> None:
+    lines = "\n".join(["a"] * 2000)  # (2002 old lines) x (2001 new) cells > ALIGN_LIMIT
+    assert normalise.ALIGN_LIMIT < 2002 * 2001
+    assert normalise.keep_wildcards("...\n" + lines, lines) == lines
+    # Just within the limit the `...` is kept.
+    small = "\n".join(["a"] * 1000)
+    assert normalise.keep_wildcards("...\n" + small, small) == "...\n" + small
+
+
 @pytest.mark.parametrize(("expected", "actual", "ok"), [
     ("a\n...\nc\n...\ne", "a\nb\nc\nd\ne", True),  # the middle run found after a skip
     ("a\n...\nc\n...\ne", "a\nb\nb\nb\nc\ne", True),
