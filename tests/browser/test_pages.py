@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,19 +62,3 @@ def test_seed_raw_html_is_visible_on_the_note(served_site: ServedSite, make_cont
     link = content.get_by_role("link", name="This is a link")
     assert link.count() >= 1, "the seed's link 'This is a link' is not on the note page"
     assert link.first.is_visible(), "the link 'This is a link' is not visible"
-
-
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_screenshots_of_home_and_note(
-    served_site: ServedSite, make_context: Any, artifacts: Path, scheme: str
-) -> None:
-    """Full-page screenshots for a human to look at (test-artifacts/, gitignored)."""
-    context, _ = make_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    for name, path in (("home", "/"), ("note", NOTE)):
-        visit(page, served_site, path)
-        assert page.evaluate("document.documentElement.dataset.theme") == scheme
-        shot = artifacts / f"{name}-{scheme}.png"
-        shot.unlink(missing_ok=True)
-        page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 1000, f"{shot} looks empty"
