@@ -176,13 +176,40 @@ def _pid(_: int) -> int:
 
 def test_parallel_map_uses_workers_only_for_many_items_or_when_asked() -> None:
     me = os.getpid()
-    few = list(range(util.PARALLEL_THRESHOLD - 1))
+    few = list(range(199))  # the documented bar is 200 files
     assert set(util.parallel_map(_pid, few)) == {me}  # jobs=0: this process below the bar
     assert set(util.parallel_map(_pid, few, jobs=1)) == {me}
+    # 1 or less: this process, even for many items
+    assert set(util.parallel_map(_pid, list(range(300)), jobs=-1)) == {me}
     assert me not in set(util.parallel_map(_pid, few, jobs=2))
     if (os.cpu_count() or 1) > 1:
-        many = list(range(util.PARALLEL_THRESHOLD))
-        assert me not in set(util.parallel_map(_pid, many))
+        for count in (200, 201):
+            assert me not in set(util.parallel_map(_pid, list(range(count))))
+
+
+def test_parallel_map_with_fewer_items_than_chunks_keeps_them_all() -> None:
+    assert list(util.parallel_map(str, [1, 2, 3], jobs=2)) == ["1", "2", "3"]
+    assert list(util.parallel_map(str, range(8), jobs=4)) == [str(i) for i in range(8)]
+
+
+def test_atomic_write_is_durable_unless_told_otherwise(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    util.atomic_write(tmp_path / "a", b"1")
+    assert len(synced) == 1
+    util.atomic_write(tmp_path / "b", b"2", durable=False)
+    assert len(synced) == 1
+    assert (tmp_path / "a").read_bytes() == b"1" and (tmp_path / "b").read_bytes() == b"2"
+
+
+def test_a_page_report_prints_as_page_colon_text_and_is_a_value() -> None:
+    report = util.PageReport("notes/index.html", "removed <script>")
+    assert str(report) == "notes/index.html: removed <script>"
+    assert report == util.PageReport("notes/index.html", "removed <script>")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.text = "x"  # type: ignore[misc]
 
 
 # ------------------------------------------------------------------------- fence options

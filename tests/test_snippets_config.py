@@ -79,6 +79,15 @@ def test_results_are_merged_into_the_results_file() -> None:
     assert results_at("out/results.json") == [("content/a.md", 9, "passed")]
 
 
+def test_the_results_file_keeps_chinese_as_written() -> None:
+    """The file the pages read (and a reviewer diffs) holds the text, not \\u escapes."""
+    pyproject('results = "out/results.json"')
+    page("content/a.md", "```python\nprint('反应器')\n```\n\n```output\n反应器\n```\n")
+    assert cli()[0] == 0
+    raw = Path("out/results.json").read_text(encoding="utf-8")
+    assert '"stdout": "反应器\\n"' in raw
+
+
 def test_an_empty_results_path_writes_nothing() -> None:
     pyproject('results = ""')
     page("content/a.md", "```python\nprint(1)\n```\n")

@@ -189,13 +189,6 @@ def test_outside_github_actions_a_failure_has_no_annotation() -> None:
     assert "::error" not in out
 
 
-def test_the_results_file_keeps_chinese_as_it_is_written() -> None:
-    code, _, _ = cli(str(page(fence("print('反应器')") + "```output\n反应器\n```\n")))
-    assert code == 0
-    raw = Path("r.json").read_text(encoding="utf-8")
-    assert '"stdout": "反应器\\n"' in raw
-
-
 def test_the_json_keeps_the_end_of_a_long_stderr() -> None:
     code = ("import sys\nfor n in range(5000):\n    print(f'line {n:05}', file=sys.stderr)\n"
             "raise SystemExit(3)")
