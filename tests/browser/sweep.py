@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from conftest import ROOT
+from conftest import HEADLESS_SHELL, ROOT
 
 from .conftest import RESULT, TIMEOUT_MS, ServedSite, Traffic, routed_context
 from .visitcache import VisitCache, cache_folder, tools_digest
@@ -152,7 +152,7 @@ def visit_cache(browser: Any, site: ServedSite, axe_source: str,
     here = Path(__file__).parent
     tools = tools_digest(here / "sweep.py", here / "visitcache.py", here / "conftest.py",
                          ROOT / "tests" / "conftest.py",
-                         extra=["sweep", browser.version, axe_source])
+                         extra=["sweep", str(HEADLESS_SHELL), browser.version, axe_source])
     return VisitCache(folder if folder is not None else cache_folder(), site.public,
                       site.base, tools)
 

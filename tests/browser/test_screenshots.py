@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from conftest import ROOT
+from conftest import HEADLESS_SHELL, ROOT
 
 from .conftest import RESULT, TIMEOUT_MS, ServedSite
 from .test_pages import NOTE, SEARCH, visit
@@ -32,7 +32,8 @@ def taken(browser: Any, served_site: ServedSite) -> VisitCache:
     """Pictures already in test-artifacts/, by the bytes they show."""
     here = Path(__file__).parent
     tools = tools_digest(Path(__file__), here / "visitcache.py", here / "conftest.py",
-                         ROOT / "tests" / "conftest.py", extra=["screenshots", browser.version])
+                         ROOT / "tests" / "conftest.py",
+                         extra=["screenshots", str(HEADLESS_SHELL), browser.version])
     return VisitCache(cache_folder(), served_site.public, served_site.base, tools)
 
 
