@@ -1,1 +1,2 @@
-"""Browser tests: Playwright for Python driving Debian's chromium against the built site."""
+"""Browser tests: Playwright for Python driving Debian's chromium-headless-shell against the
+built site (Lighthouse drives Debian's chromium)."""
