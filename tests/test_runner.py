@@ -327,3 +327,14 @@ def test_a_warning_of_the_compiler_reaches_the_program_as_in_a_fresh_interpreter
         assert outcome.stdout == fresh.stdout == "True\n"
         assert 'content/page.md:4: SyntaxWarning: "is" with a literal' in outcome.stderr, \
             outcome.stderr
+
+
+def test_a_program_runs_in_a_fresh_folder_only_its_user_can_enter(runner: Runner) -> None:
+    """The working folder is private (mode 700, whatever the umask lets through) and empty,
+    the second program's too (a clean folder is handed on, not shared)."""
+    code = ("import os, stat\nfolder = os.getcwd()\n"
+            "print(oct(stat.S_IMODE(os.stat(folder).st_mode)), os.listdir(folder),"
+            " os.stat(folder).st_uid == os.getuid())\n"
+            "open('left-behind', 'w').close()\n")
+    for _ in range(2):
+        assert runner.run(program(code)).stdout == "0o700 [] True\n"
