@@ -338,3 +338,11 @@ def test_a_program_runs_in_a_fresh_folder_only_its_user_can_enter(runner: Runner
             "open('left-behind', 'w').close()\n")
     for _ in range(2):
         assert runner.run(program(code)).stdout == "0o700 [] True\n"
+
+
+def test_a_program_that_ends_without_a_report_did_not_fail_to_compile(runner: Runner) -> None:
+    """os._exit skips the child's report: the outcome still says the code compiled and ran."""
+    outcome = runner.run(program("import os\nprint('ran', flush=True)\nos._exit(3)"))
+    assert (outcome.status, outcome.returncode) == ("exited", 3)
+    assert outcome.compile_failed is False
+    assert outcome.stdout == "ran\n"
