@@ -24,10 +24,10 @@ from urllib.parse import quote, urlsplit
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from conftest import HEADLESS_SHELL, ROOT
+from conftest import HEADLESS_SHELL
 
 from .conftest import RESULT, TIMEOUT_MS, ServedSite, Traffic, routed_context
-from .visitcache import VisitCache, cache_folder, tools_digest
+from .visitcache import VisitCache, for_checks
 
 SEARCH = "/search/"
 PHONE = {"width": 360, "height": 740}
@@ -110,7 +110,9 @@ class Sweep:
     def __init__(self, browser: Any, site: ServedSite, axe_source: str,
                  folder: Path | None = None) -> None:
         self.browser, self.site, self.axe_source = browser, site, axe_source
-        self.cache = visit_cache(browser, site, axe_source, folder)
+        # Keyed by this browser, axe, and the code that visits and judges.
+        self.cache = for_checks(Path(__file__), site.public, site.base,
+                                [str(HEADLESS_SHELL), browser.version, axe_source], folder)
         self._reports: dict[str, list[SweepReport]] = {}
         self.visited: dict[str, list[str]] = {}  # per context, the paths really visited
 
@@ -144,17 +146,6 @@ class Sweep:
         print(f"sweep [{name}]: {len(paths)} pages, {len(missing)} visited, "
               f"{len(kept)} from {self.cache.folder if self.cache.enabled else 'no cache'}")
         return [kept[path] if path in kept else fresh[path] for path in paths]
-
-
-def visit_cache(browser: Any, site: ServedSite, axe_source: str,
-                folder: Path | None = None) -> VisitCache:
-    """The sweep's cache: keyed by this browser, axe, and the code that visits and judges."""
-    here = Path(__file__).parent
-    tools = tools_digest(here / "sweep.py", here / "visitcache.py", here / "conftest.py",
-                         ROOT / "tests" / "conftest.py",
-                         extra=["sweep", str(HEADLESS_SHELL), browser.version, axe_source])
-    return VisitCache(folder if folder is not None else cache_folder(), site.public,
-                      site.base, tools)
 
 
 def from_cache(cache: VisitCache, name: str, path: str) -> SweepReport | None:

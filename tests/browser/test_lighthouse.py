@@ -34,7 +34,7 @@ import pytest
 
 from conftest import CHROMIUM, ROOT, build_site
 
-from .visitcache import VisitCache, cache_folder, tools_digest
+from .visitcache import VisitCache, for_checks
 
 LIGHTHOUSE = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
 PAGES = ["/", "/notes/twisted/", "/examples/poetry/"]
@@ -165,10 +165,8 @@ def kept(hosted_site: HostedSite) -> VisitCache:
     package = json.loads((LIGHTHOUSE.parents[1] / "package.json").read_text(encoding="utf-8"))
     chromium = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True,
                               timeout=60, check=False).stdout.strip()
-    here = Path(__file__).parent
-    tools = tools_digest(Path(__file__), here / "visitcache.py", ROOT / "tests" / "conftest.py",
-                         extra=["lighthouse", package["version"], chromium, CHROME_FLAGS])
-    return VisitCache(cache_folder(), hosted_site.public, hosted_site.base, tools)
+    return for_checks(Path(__file__), hosted_site.public, hosted_site.base,
+                      [package["version"], chromium, CHROME_FLAGS])
 
 
 @pytest.mark.alone

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from conftest import HEADLESS_SHELL, ROOT
+from conftest import HEADLESS_SHELL
 
 from .conftest import RESULT, TIMEOUT_MS, ServedSite
 from .test_pages import NOTE, SEARCH, visit
-from .visitcache import VisitCache, cache_folder, tools_digest
+from .visitcache import VisitCache, for_checks
 
 KINDS = {"home": "/", "note": NOTE, "example": "/examples/poetry/", "list": "/notes/",
          "search": f"{SEARCH}?q=反应器"}
@@ -30,11 +30,8 @@ DEVICES = {"desktop": {"viewport": {"width": 1280, "height": 900}},
 @pytest.fixture(scope="module")
 def taken(browser: Any, served_site: ServedSite) -> VisitCache:
     """Pictures already in test-artifacts/, by the bytes they show."""
-    here = Path(__file__).parent
-    tools = tools_digest(Path(__file__), here / "visitcache.py", here / "conftest.py",
-                         ROOT / "tests" / "conftest.py",
-                         extra=["screenshots", str(HEADLESS_SHELL), browser.version])
-    return VisitCache(cache_folder(), served_site.public, served_site.base, tools)
+    return for_checks(Path(__file__), served_site.public, served_site.base,
+                      [str(HEADLESS_SHELL), browser.version])
 
 
 def sha256(path: Path) -> str:

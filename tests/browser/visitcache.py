@@ -71,6 +71,17 @@ def fonts() -> str:
     return "\n".join(sorted(listed.splitlines()))
 
 
+def for_checks(checker: Path, public: Path, base: str, extra: Iterable[str],
+               folder: Path | None = None) -> VisitCache:
+    """The cache of one kind of check on a served site: keyed by the checker's source, this
+    module's, both conftests' (the server, the browser and its flags) and `extra` (versions);
+    in `folder`, else cache_folder()."""
+    here = Path(__file__).parent
+    tools = tools_digest(checker, here / "visitcache.py", here / "conftest.py",
+                         ROOT / "tests" / "conftest.py", extra=[checker.stem, *extra])
+    return VisitCache(folder if folder is not None else cache_folder(), public, base, tools)
+
+
 class VisitCache:
     """Results of one served site, by (tools, context, path); `folder` None keeps nothing."""
 

@@ -29,17 +29,16 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
 _KEEP: list[object] = []  # the server's stdio objects: kept alive so GC never closes fds 0-2
-# What a fresh interpreter ignores at startup: CPython sets these to SIG_IGN, and an exec
-# keeps what the parent ignored (nohup's SIGHUP). The second set is read when this module is
-# first imported, which in a fork server is before it changes any handler. Not SIGINT and
-# SIGTERM, which the runner sends its programs (stop_after, the clean-up): a background job
-# starts with them ignored, and a program must get them all the same.
+# What a fresh interpreter ignores at startup: what CPython sets to SIG_IGN (SIGPIPE,
+# SIGXFSZ), and what the parent ignored, which an exec keeps (nohup's SIGHUP). Read when
+# this module is first imported, which in a fork server is before it changes any handler.
+# Not SIGINT and SIGTERM, which the runner sends its programs (stop_after, the clean-up): a
+# background job starts with them ignored, and a program must get them all the same.
 _IGNORED_AT_START = {getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ")
-                     if hasattr(signal, name)}
-_INHERITED_IGNORED = {sig for sig in signal.valid_signals()
-                      if sig not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGINT,
-                                     signal.SIGTERM)
-                      and signal.getsignal(sig) is signal.SIG_IGN}
+                     if hasattr(signal, name)} | {
+    sig for sig in signal.valid_signals()
+    if sig not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGINT, signal.SIGTERM)
+    and signal.getsignal(sig) is signal.SIG_IGN}
 
 
 def _differing() -> tuple[bool, list[tuple[int, Any]]]:
@@ -51,7 +50,7 @@ def _differing() -> tuple[bool, list[tuple[int, Any]]]:
         if sig in (signal.SIGKILL, signal.SIGSTOP):
             continue
         wanted: Any
-        if sig in _IGNORED_AT_START or sig in _INHERITED_IGNORED:
+        if sig in _IGNORED_AT_START:
             wanted = signal.SIG_IGN
         else:
             wanted = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
