@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -53,6 +54,15 @@ class BuiltSite:
         if rel.endswith("/") or not rel:
             path = path / "index.html"
         return path.read_text(encoding="utf-8")
+
+
+def as_from_a_terminal() -> None:
+    """A Popen preexec_fn: SIGINT and SIGTERM at their defaults, as a shell gives the job it
+    runs in the foreground. Started in the background (`cmd &`, nohup), pytest inherits them
+    ignored, and so would every program a test interrupts (Python installs no
+    KeyboardInterrupt handler and Twisted no SIGINT handler over an ignored SIGINT)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def build_site(dest: Path, *extra: str, source: Path = ROOT, delimit: bool = False,

@@ -17,6 +17,8 @@ import pytest
 from examples_support import RUNS, WARNINGS, measured, output_of, run_example
 from poetry_protocol import load_poems
 
+from conftest import as_from_a_terminal
+
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
 
 RUN = {run.name: run for run in RUNS}
@@ -178,6 +180,7 @@ def start_server(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
         [sys.executable, *WARNINGS, str(Path("examples") / "poetry_server.py"), *args],
         cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, text=True,
         start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=as_from_a_terminal,
     )
     assert server.stdout is not None
     endpoints = []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, as_from_a_terminal
 from twnotes.runner import Outcome, Program, Runner, Segment, run_program
 from twnotes.runner.preload import REACTOR_BASE
 
@@ -185,11 +185,6 @@ def test_each_program_runs_in_a_fresh_main_module(runner: Runner) -> None:
     assert (first.stdout, second.stdout) == ("__main__\n", "False\n")
 
 
-def default_int_and_term() -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_DFL)
-
-
 def test_signal_dispositions_and_mask_are_a_fresh_interpreters(runner: Runner) -> None:
     """The servers ignore SIGINT and work out once what a child resets: every program still
     starts with the handlers and the (empty) mask of `python -c`."""
@@ -199,7 +194,7 @@ def test_signal_dispositions_and_mask_are_a_fresh_interpreters(runner: Runner) -
     # As `python -c` started where SIGINT and SIGTERM are not ignored (in a background job
     # they are; a program gets them anyway: the next test).
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True, timeout=60, preexec_fn=default_int_and_term).stdout
+                           check=True, timeout=60, preexec_fn=as_from_a_terminal).stdout
     assert "default_int_handler" in fresh
     for _ in range(2):  # the first program of a server, and one after it
         assert runner.run(program(code)).stdout == fresh

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_site_sources
+from conftest import ROOT, as_from_a_terminal, copy_site_sources
 
 TWNOTES = str(Path(sys.executable).parent / "twnotes")
 # A stand-in for `hugo server`: listens on 127.0.0.1 port 0, says where, and ignores Ctrl-C,
@@ -66,7 +66,8 @@ class Started:
         self.handle = self.log.open("wb")
         self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
                                      stdout=self.handle, stderr=subprocess.STDOUT,
-                                     start_new_session=True, env=env)
+                                     start_new_session=True, env=env,
+                                     preexec_fn=as_from_a_terminal)
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
