@@ -20,6 +20,9 @@ import re
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from conftest import ROOT
@@ -87,10 +90,37 @@ def run_example(
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
+# The examples mostly wait (slow servers, timers, sleeps): the first output a test asks for
+# starts every recorded run, this many at a time, so the tests wait about as long as the
+# slowest example rather than their sum. One xdist group holds every module that reads
+# them (XDIST_GROUP), so each program runs once per `make test`.
+CONCURRENT_RUNS = 4
+XDIST_GROUP = "examples"
+_pool = ThreadPoolExecutor(max_workers=CONCURRENT_RUNS, thread_name_prefix="example")
+_started: dict[Run, Future[subprocess.CompletedProcess[str]]] = {}
+_lock = threading.Lock()
+
+
+def start_runs(runs: Iterable[Run]) -> None:
+    """Start the runs not started yet, in the background (each bounded by run_example)."""
+    with _lock:
+        for run in runs:
+            if run not in _started:
+                _started[run] = _pool.submit(run_example, run.script, *run.args)
+
+
+def result_of(run: Run) -> subprocess.CompletedProcess[str]:
+    """The finished run (started now unless start_runs started it already)."""
+    start_runs([run])
+    return _started[run].result()
+
+
 @functools.cache
 def output_of(run: Run) -> str:
-    """The stdout of one run (cached: behaviour tests reuse the run the output test made)."""
-    result = run_example(run.script, *run.args)
+    """The stdout of one run, which must exit 0 and write nothing to stderr. Behaviour tests
+    share the run the output test made; asking for one starts all of RUNS (start_runs)."""
+    start_runs(RUNS)
+    result = result_of(run)
     assert result.returncode == 0, f"{run.command} exited {result.returncode}:\n{result.stderr}"
     assert result.stderr == "", f"{run.command} wrote to stderr:\n{result.stderr}"
     return result.stdout

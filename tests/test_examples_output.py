@@ -11,11 +11,12 @@ import os
 import re
 
 import pytest
-from examples_support import EXAMPLES, OUTPUT, RUNS, Run, normalise, transcript
+from examples_support import EXAMPLES, OUTPUT, RUNS, XDIST_GROUP, Run, normalise, transcript
 
 from twnotes.util import atomic_write
 
-pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
+pytestmark = [pytest.mark.filterwarnings("error::DeprecationWarning"),
+              pytest.mark.xdist_group(XDIST_GROUP)]
 
 UPDATE = os.environ.get("UPDATE_EXAMPLE_OUTPUT") == "1"
 CONTENT = EXAMPLES.parent / "content" / "examples"
