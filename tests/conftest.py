@@ -328,3 +328,23 @@ class LoadGroupIds:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(LoadGroupIds(), "twnotes-loadgroup-ids")
+
+
+# Browser tests answered by a kept pass (tests/browser/conftest.py, ANSWERED) say so in their
+# call report; the summary (on the xdist controller too) counts them, so a run never hides
+# how many browser tests it really ran.
+BROWSER_ANSWERED = "answered from the browser cache"
+_answered: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and (BROWSER_ANSWERED, True) in report.user_properties:
+        _answered.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _answered:
+        terminalreporter.write_line(
+            f"{len(_answered)} browser tests passed from the cache: the same site bytes, test "
+            "code, browser and fonts as a run they passed in (TWNOTES_BROWSER_CACHE=off runs "
+            "them)")

@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import ROOT, BuiltSite, build_site
+from conftest import BROWSER_ANSWERED, ROOT, BuiltSite, build_site
+
+from .visitcache import PassedTests, cache_folder, tools_digest, tree_digest
 
 ARTIFACTS = ROOT / "test-artifacts"
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -62,6 +64,7 @@ class ServedSite:
 
     site: BuiltSite
     base: str  # "http://127.0.0.1:PORT"
+    digest: str = ""  # visitcache.tree_digest of the site as built, before any test ran
 
     @property
     def public(self) -> Path:
@@ -119,7 +122,7 @@ def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite
         )
         if proc.returncode != 0:
             pytest.fail(f"pagefind failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
-        yield ServedSite(site, base)
+        yield ServedSite(site, base, tree_digest(public, base))
     finally:
         server.shutdown()
         server.server_close()
@@ -218,3 +221,58 @@ def sweep(browser: Any, served_site: ServedSite, axe_source: str) -> Any:
     from .sweep import Sweep
 
     return Sweep(browser, served_site, axe_source)
+
+
+# ---------------------------------------------------------------- tests answered by the cache
+#
+# A test that opens its own contexts (make_context) judges nothing but the served site, the
+# browser tests' code and the browser: while all of them are unchanged, a pass of the same
+# test is its answer (visitcache.PassedTests). The terminal summary counts such answers;
+# TWNOTES_BROWSER_CACHE=off runs every test, and a clean clone has no cache.
+ANSWERED = BROWSER_ANSWERED
+_CALL_PASSED = pytest.StashKey[bool]()
+# What a test's outcome may depend on besides the site: the browser tests' sources, the root
+# conftest (flags, the server), the pinned Python and npm packages (Playwright, bs4, axe).
+INTERACTION_SOURCES = (
+    *sorted(Path(__file__).parent.glob("*.py")), ROOT / "tests" / "conftest.py",
+    ROOT / "requirements.txt", ROOT / "package-lock.json")
+
+
+@functools.cache
+def passed_tests(site_digest: str, browser_version: str) -> PassedTests:
+    tools = tools_digest(*INTERACTION_SOURCES, extra=["interaction", browser_version])
+    return PassedTests(cache_folder(), tools, site_digest)
+
+
+def _cache_of(item: pytest.Item) -> PassedTests | None:
+    funcargs = getattr(item, "funcargs", {})
+    if "make_context" not in getattr(item, "fixturenames", ()) or "served_site" not in funcargs:
+        return None
+    return passed_tests(funcargs["served_site"].digest, funcargs["browser"].version)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """A kept pass answers the test: its function is not called (True ends the hook)."""
+    cache = _cache_of(pyfuncitem)
+    if cache is not None and cache.passed_before(pyfuncitem.nodeid):
+        pyfuncitem.user_properties.append((ANSWERED, True))
+        return True
+    return None
+
+
+def after_phase(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Keep a test that ran (was not answered) and passed its setup, call and teardown."""
+    if report.when == "call":
+        item.stash[_CALL_PASSED] = report.passed and (ANSWERED, True) not in item.user_properties
+    elif report.when == "teardown" and report.passed and item.stash.get(_CALL_PASSED, False):
+        cache = _cache_of(item)
+        if cache is not None:
+            cache.keep(item.nodeid)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    after_phase(item, report)
+    return report

@@ -4,14 +4,17 @@ cache cannot answer and never keeps a visit with a problem."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
-from .conftest import ServedSite
+import pytest
+
+from .conftest import ANSWERED, ServedSite, after_phase, passed_tests, pytest_pyfunc_call
 from .sweep import Sweep
 from .test_pages import NOTE
 from .test_sweep import faulty  # noqa: F401 - the planted pages, a fixture
-from .visitcache import BASE, VisitCache, digest
+from .visitcache import BASE, CACHE_ENV, PassedTests, VisitCache, digest, tree_digest
 
 OLD = "http://127.0.0.1:1111"
 NEW = "http://127.0.0.1:2222"
@@ -105,3 +108,92 @@ def test_the_sweep_visits_only_what_the_cache_cannot_answer(
         assert edited.visited["light"] == paths[:1]
     finally:
         probe.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------- whole tests (PassedTests)
+
+
+def test_the_site_digest_follows_every_name_and_byte_but_not_the_port(tmp_path: Path) -> None:
+    public = site(tmp_path)
+    before = tree_digest(public, OLD)
+    page = public / "notes" / "a" / "index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace(OLD, NEW), encoding="utf-8")
+    assert tree_digest(public, NEW) == before  # the same site served on another port
+    assert tree_digest(public, OLD) != before
+    css = public / "site.css"
+    css.write_text("p{ }", encoding="utf-8")
+    assert tree_digest(public, NEW) != before
+    css.write_text("p{}", encoding="utf-8")
+    assert tree_digest(public, NEW) == before
+    css.rename(public / "main.css")
+    assert tree_digest(public, NEW) != before
+    (public / "main.css").rename(css)
+    (public / "pagefind" / "fragment" / "y.pf").write_bytes(b"")
+    assert tree_digest(public, NEW) != before  # even an empty new file
+
+
+def test_a_pass_is_kept_by_test_tools_and_site(tmp_path: Path) -> None:
+    kept = PassedTests(tmp_path, "tools", "site")
+    assert not kept.passed_before("t.py::a")
+    kept.keep("t.py::a")
+    assert kept.passed_before("t.py::a")
+    assert not kept.passed_before("t.py::b")
+    assert not PassedTests(tmp_path, "other tools", "site").passed_before("t.py::a")
+    assert not PassedTests(tmp_path, "tools", "other site").passed_before("t.py::a")
+    for entry in tmp_path.rglob("*.json"):
+        entry.write_text("{", encoding="utf-8")
+    assert not kept.passed_before("t.py::a")  # a broken entry is a miss
+    off = PassedTests(None, "tools", "site")
+    off.keep("t.py::a")
+    assert not off.passed_before("t.py::a")
+
+
+class _Item:
+    """What the hooks read of a pytest item."""
+
+    def __init__(self, nodeid: str, served: ServedSite, fixtures: tuple[str, ...]) -> None:
+        self.nodeid, self.fixturenames = nodeid, fixtures
+        self.funcargs = {"served_site": served, "browser": _Browser()}
+        self.user_properties: list[tuple[str, object]] = []
+        self.stash = pytest.Stash()
+
+
+class _Browser:
+    version = "0.0-test"
+
+
+def _report(when: str, outcome: str) -> pytest.TestReport:
+    return pytest.TestReport("t", ("t.py", 0, "t"), {}, outcome, None, when)  # type: ignore[arg-type]
+
+
+def test_only_a_test_that_passed_every_phase_answers_later(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served_site: ServedSite) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    passed_tests.cache_clear()
+    served = dataclasses.replace(served_site, digest="a site of this test only")
+    try:
+        def run(nodeid: str, call: str, teardown: str = "passed",
+                fixtures: tuple[str, ...] = ("make_context",)) -> _Item:
+            item = _Item(nodeid, served, fixtures)
+            assert pytest_pyfunc_call(item) is None  # type: ignore[arg-type]  # pytest calls it
+            after_phase(item, _report("call", call))  # type: ignore[arg-type]
+            after_phase(item, _report("teardown", teardown))  # type: ignore[arg-type]
+            return item
+
+        run("t.py::failed", "failed")
+        run("t.py::teardown_failed", "passed", "failed")
+        run("t.py::no_context", "passed", fixtures=("served_site",))
+        run("t.py::passed", "passed")
+        for nodeid in ("t.py::failed", "t.py::teardown_failed"):
+            run(nodeid, "passed", "failed")  # still not a pass: still run
+        again = _Item("t.py::passed", served, ("make_context",))
+        assert pytest_pyfunc_call(again) is True  # type: ignore[arg-type]  # not called
+        assert (ANSWERED, True) in again.user_properties
+        assert pytest_pyfunc_call(_Item("t.py::no_context", served,  # type: ignore[arg-type]
+                                        ("served_site",))) is None
+        other = dataclasses.replace(served_site, digest="another site")
+        assert pytest_pyfunc_call(_Item("t.py::passed", other,  # type: ignore[arg-type]
+                                        ("make_context",))) is None
+        assert len(list(tmp_path.rglob("*.json"))) == 1
+    finally:
+        passed_tests.cache_clear()

@@ -10,6 +10,10 @@ installed fonts) is the one it was made under. The site is served on a new port 
 and built for it: the address is {base} in the hashes and the stored result, and put back on
 the way out.
 
+Whole interaction tests (PassedTests) are kept by coarser inputs: the bytes of every file of
+the served site (tree_digest) and every source the browser tests run. Such a test passes from
+the cache only while nothing it could have looked at has changed.
+
 $TWNOTES_BROWSER_CACHE names the folder (default .cache/twnotes/browser, gitignored); `off`
 judges everything afresh. A clean clone (CI) has no cache, so it always judges everything.
 """
@@ -166,3 +170,43 @@ class VisitCache:
         if isinstance(value, dict):
             return {key: VisitCache._rebase(item, old, new) for key, item in value.items()}
         return value
+
+
+def tree_digest(public: Path, base: str) -> str:
+    """Every file of a served site, by path and bytes, with the site's address as {base}."""
+    h = hashlib.sha256(FORMAT.encode())
+    for path in sorted(p for p in public.rglob("*") if p.is_file()):
+        for part in (path.relative_to(public).as_posix().encode("utf-8"),
+                     path.read_bytes().replace(base.encode(), BASE.encode())):
+            h.update(len(part).to_bytes(8, "big"))
+            h.update(part)
+    return h.hexdigest()
+
+
+class PassedTests:
+    """Browser tests that passed, by test id, the tools' digest and the site's (tree_digest);
+    `folder` None keeps nothing. Only a test that passed its setup, call and teardown is kept."""
+
+    def __init__(self, folder: Path | None, tools: str, site: str) -> None:
+        self.folder, self.tools, self.site = folder, tools, site
+
+    def _entry(self, test: str) -> Path:
+        assert self.folder is not None
+        key = digest(self.tools, self.site, test)
+        return self.folder / "tests" / key[:2] / f"{key}.json"
+
+    def passed_before(self, test: str) -> bool:
+        if self.folder is None:
+            return False
+        try:
+            entry = json.loads(self._entry(test).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(entry, dict) and entry.get("test") == test
+
+    def keep(self, test: str) -> None:
+        if self.folder is None:
+            return
+        target = self._entry(test)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, json.dumps({"test": test}).encode("utf-8"), durable=False)
