@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup, Tag
 
-from conftest import ROOT, build_site, copy_site_sources
+from conftest import ROOT, BuiltSite, build_site, copy_site_sources
 from twnotes import pages
 from twnotes.snippets import extract
 
@@ -38,25 +40,86 @@ def code_hash() -> str:
     return first.code_sha256
 
 
-def note_result(**fields: object) -> dict[str, object]:
-    """A result for the note's first Python block, right line and right code unless told."""
+def note_result(case: str, **fields: object) -> dict[str, object]:
+    """A result for the first Python block of the note's copy `case`, right line and right
+    code unless told."""
     result: dict[str, object] = {
-        "file": NOTE, "line": python_line(), "status": "passed", "duration_s": 1.0,
-        "stdout": "", "message": "", "code_sha256": code_hash()}
+        "file": f"content/notes/{case}.md", "line": python_line(), "status": "passed",
+        "duration_s": 1.0, "stdout": "", "message": "", "code_sha256": code_hash()}
     result.update(fields)
     return result
 
 
-def code_blocks(tmp_path: Path, results: list[dict[str, object]] | None) -> list[Tag]:
-    source = site_copy(tmp_path / "src", results)
-    site = build_site(tmp_path / "public", source=source)
+# One build for the module: each case is a copy of the note under its own name with its own
+# results (the hook matches a result by file, line and code hash), plus pages of their own.
+OTHER_CODE = hashlib.sha256(b"print('another block')").hexdigest()
+CASES: dict[str, list[dict[str, object]]] = {
+    "passed": [note_result("passed", stdout="<out> & more\n")],
+    "failed": [note_result("failed", status="failed", message="raised ValueError")],
+    "no-result": [],
+    "other-line": [note_result("other-line", line=python_line() + 1)],
+    # After an edit moves blocks, a result keyed by line alone would badge the wrong code.
+    "stale": [note_result("stale", code_sha256=OTHER_CODE),
+              note_result("stale", line=python_line() + 8)],
+    # Written before results carried a code hash: cannot be trusted.
+    "no-hash": [{k: v for k, v in note_result("no-hash").items() if k != "code_sha256"}],
+    "stderr": [note_result("stderr", stdout="out\n", stderr="<warn> & why\n")],
+    "no-stderr": [note_result("no-stderr", stdout="out\n", stderr="")],
+}
+LANGUAGES = '+++\ntitle = "x"\n+++\n\n```sh\necho hi\n```\n\n```output\nhi\n```\n'
+CRLF = (b'+++\r\ntitle = "x"\r\n+++\r\n\r\n```python\r\nprint(1)\r\nprint(2)\r\n```\r\n\r\n'
+        b"- item\r\n\r\n   ```py {timeout=2}\r\n   x = 1\r\n\r\n     y = 2  \r\n\r\n\r\n   ```\r\n"
+        b"\r\n```python\r\n```\r\n")
+SETUP = ('+++\ntitle = "x"\n+++\n\n```python {setup="hidden"}\nSECRET_SETUP = 1\n```\n\n'
+         '```python {setup="collapsed"}\nshown_setup = 2\n```\n\n```python\nprint(3)\n```\n')
+
+
+def crlf_results(page: Path) -> list[dict[str, object]]:
+    snippets = extract(pages.read_page(page))
+    assert len(snippets) == 3
+    return [{"file": "content/notes/crlf.md", "line": s.line, "status": "passed",
+             "duration_s": 0.1, "stdout": "", "message": "", "code_sha256": s.code_sha256}
+            for s in snippets]
+
+
+def built_without_warnings(source: Path, dest: Path) -> BuiltSite:
+    site = build_site(dest, source=source)
     assert [line for line in site.log.splitlines() if line.startswith(("WARN", "ERROR"))] == []
-    soup = BeautifulSoup(site.page(NOTE_URL), "html5lib")
+    return site
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    root = tmp_path_factory.mktemp("snippet-cases")
+    notes = root / "src" / "content" / "notes"
+    copy_site_sources(root / "src")
+    for case in CASES:
+        shutil.copyfile(ROOT / NOTE, notes / f"{case}.md")
+    (notes / "languages.md").write_text(LANGUAGES, encoding="utf-8")
+    (notes / "crlf.md").write_bytes(CRLF)
+    (notes / "setup.md").write_text(SETUP, encoding="utf-8")
+    results = [result for found in CASES.values() for result in found]
+    generated = root / "src" / "data" / "generated"
+    generated.mkdir(parents=True)
+    generated.joinpath("snippets.json").write_text(json.dumps({
+        "python": "3.99.1", "twisted": "99.1.0",
+        "snippets": [*results, *crlf_results(notes / "crlf.md")]}), encoding="utf-8")
+    return built_without_warnings(root / "src", root / "public")
+
+
+def note_blocks(site: BuiltSite, note: str = "notes/twisted/") -> list[Tag]:
+    soup = BeautifulSoup(site.page(note), "html5lib")
     return soup.select(".tw-content .tw-code")
 
 
-def test_a_passed_snippet_shows_a_badge_with_versions_and_its_output(tmp_path: Path) -> None:
-    [block] = code_blocks(tmp_path, [note_result(stdout="<out> & more\n")])
+def first_block(site: BuiltSite, case: str) -> Tag:
+    """The code block of the note's copy `case` (the note has one; its results are for it)."""
+    [block] = note_blocks(site, f"notes/{case}/")
+    return block
+
+
+def test_a_passed_snippet_shows_a_badge_with_versions_and_its_output(cases: BuiltSite) -> None:
+    block = first_block(cases, "passed")
     assert block.select_one(".highlight pre code") is not None
     status = block.select_one(".tw-code-status.tw-code-passed")
     assert status is not None
@@ -65,48 +128,44 @@ def test_a_passed_snippet_shows_a_badge_with_versions_and_its_output(tmp_path: P
     assert output is not None and output.get_text() == "<out> & more\n"  # escaped, not markup
 
 
-def test_a_failed_snippet_shows_why_opened(tmp_path: Path) -> None:
-    result = note_result(status="failed", message="raised ValueError")
-    [block] = code_blocks(tmp_path, [result])
+def test_a_failed_snippet_shows_why_opened(cases: BuiltSite) -> None:
+    block = first_block(cases, "failed")
     details = block.select_one("details.tw-code-output")
     assert details is not None and details.has_attr("open")
     assert "raised ValueError" in details.get_text()
     assert block.select_one(".tw-code-failed") is not None
 
 
-def test_without_results_the_page_builds_and_claims_nothing(tmp_path: Path) -> None:
-    [block] = code_blocks(tmp_path, None)
+def test_a_note_without_results_claims_nothing(cases: BuiltSite) -> None:
+    block = first_block(cases, "no-result")  # while the other copies show theirs
     assert block.select_one(".highlight pre code") is not None
     assert block.select(".tw-code-status, .tw-code-output") == []
 
 
-def test_a_result_for_another_line_is_not_shown(tmp_path: Path) -> None:
-    [block] = code_blocks(tmp_path, [note_result(line=python_line() + 1)])
-    assert block.select(".tw-code-status") == []
-
-
-def test_a_stale_result_for_other_code_on_the_same_line_is_not_shown(tmp_path: Path) -> None:
-    # After an edit moves blocks, a result keyed by line alone would badge the wrong code.
-    other = hashlib.sha256(b"print('another block')").hexdigest()
-    [block] = code_blocks(tmp_path, [note_result(code_sha256=other),
-                                     note_result(line=python_line() + 8)])
+def test_without_results_the_page_builds_and_claims_nothing(tmp_path: Path) -> None:
+    # No data/generated at all, as in a fresh clone served by a plain `hugo server`.
+    site = built_without_warnings(site_copy(tmp_path / "src", None), tmp_path / "public")
+    [block] = note_blocks(site)
+    assert block.select_one(".highlight pre code") is not None
     assert block.select(".tw-code-status, .tw-code-output") == []
 
 
-def test_a_result_without_a_code_hash_is_not_shown(tmp_path: Path) -> None:
-    result = note_result()
-    del result["code_sha256"]  # written before results carried one: cannot be trusted
-    [block] = code_blocks(tmp_path, [result])
+def test_a_result_for_another_line_is_not_shown(cases: BuiltSite) -> None:
+    assert first_block(cases, "other-line").select(".tw-code-status") == []
+
+
+def test_a_stale_result_for_other_code_on_the_same_line_is_not_shown(cases: BuiltSite) -> None:
+    block = first_block(cases, "stale")
     assert block.select(".tw-code-status, .tw-code-output") == []
 
 
-def test_other_languages_render_as_plain_highlighted_blocks(tmp_path: Path) -> None:
-    source = site_copy(tmp_path / "src", None)
-    (source / "content" / "notes" / "extra.md").write_text(
-        '+++\ntitle = "x"\n+++\n\n```sh\necho hi\n```\n\n```output\nhi\n```\n',
-        encoding="utf-8")
-    site = build_site(tmp_path / "public", source=source)
-    soup = BeautifulSoup(site.page("notes/extra/"), "html5lib")
+def test_a_result_without_a_code_hash_is_not_shown(cases: BuiltSite) -> None:
+    block = first_block(cases, "no-hash")
+    assert block.select(".tw-code-status, .tw-code-output") == []
+
+
+def test_other_languages_render_as_plain_highlighted_blocks(cases: BuiltSite) -> None:
+    soup = BeautifulSoup(cases.page("notes/languages/"), "html5lib")
     blocks = soup.select(".tw-content .tw-code")
     # Both have the structure the copy button relies on, even the one Chroma has no lexer for.
     texts = [code.get_text().strip() for b in blocks for code in b.select(".highlight pre code")]
@@ -114,29 +173,14 @@ def test_other_languages_render_as_plain_highlighted_blocks(tmp_path: Path) -> N
     assert soup.select(".tw-code-status") == []
 
 
-def test_the_hook_and_the_runner_hash_the_same_code(tmp_path: Path) -> None:
+def test_the_hook_and_the_runner_hash_the_same_code(cases: BuiltSite) -> None:
     """Hugo's .Inner drops the trailing newlines and keeps CRLF; the hash agrees anyway."""
-    source = site_copy(tmp_path / "src", None)
-    extra = source / "content" / "notes" / "extra.md"
-    extra.write_bytes(
-        b'+++\r\ntitle = "x"\r\n+++\r\n\r\n```python\r\nprint(1)\r\nprint(2)\r\n```\r\n\r\n'
-        b"- item\r\n\r\n   ```py {timeout=2}\r\n   x = 1\r\n\r\n     y = 2  \r\n\r\n\r\n   ```\r\n"
-        b"\r\n```python\r\n```\r\n")
-    snippets = extract(pages.read_page(extra))
-    assert len(snippets) == 3
-    results = [{"file": "content/notes/extra.md", "line": s.line, "status": "passed",
-                "duration_s": 0.1, "stdout": "", "message": "",
-                "code_sha256": s.code_sha256} for s in snippets]
-    (source / "data" / "generated").mkdir(parents=True)
-    (source / "data" / "generated" / "snippets.json").write_text(
-        json.dumps({"python": "3", "twisted": "2", "snippets": results}), encoding="utf-8")
-    site = build_site(tmp_path / "public", source=source)
-    soup = BeautifulSoup(site.page("notes/extra/"), "html5lib")
+    soup = BeautifulSoup(cases.page("notes/crlf/"), "html5lib")
     assert len(soup.select(".tw-content .tw-code .tw-code-passed")) == 3
 
 
-def test_stderr_is_shown_under_the_output_collapsed(tmp_path: Path) -> None:
-    [block] = code_blocks(tmp_path, [note_result(stdout="out\n", stderr="<warn> & why\n")])
+def test_stderr_is_shown_under_the_output_collapsed(cases: BuiltSite) -> None:
+    block = first_block(cases, "stderr")
     stderr = block.select_one("details.tw-code-stderr")
     assert stderr is not None and not stderr.has_attr("open")
     samp = stderr.select_one("samp")
@@ -146,19 +190,14 @@ def test_stderr_is_shown_under_the_output_collapsed(tmp_path: Path) -> None:
     assert block.select("details").index(output) < block.select("details").index(stderr)
 
 
-def test_without_stderr_there_is_no_stderr_block(tmp_path: Path) -> None:
-    [block] = code_blocks(tmp_path, [note_result(stdout="out\n", stderr="")])
+def test_without_stderr_there_is_no_stderr_block(cases: BuiltSite) -> None:
+    block = first_block(cases, "no-stderr")
+    assert block.select_one(".tw-code-output") is not None  # the output is there
     assert block.select(".tw-code-stderr") == []
 
 
-def test_setup_blocks_are_hidden_or_collapsed(tmp_path: Path) -> None:
-    source = site_copy(tmp_path / "src", None)
-    (source / "content" / "notes" / "extra.md").write_text(
-        '+++\ntitle = "x"\n+++\n\n```python {setup="hidden"}\nSECRET_SETUP = 1\n```\n\n'
-        '```python {setup="collapsed"}\nshown_setup = 2\n```\n\n```python\nprint(3)\n```\n',
-        encoding="utf-8")
-    site = build_site(tmp_path / "public", source=source)
-    html = site.page("notes/extra/")
+def test_setup_blocks_are_hidden_or_collapsed(cases: BuiltSite) -> None:
+    html = cases.page("notes/setup/")
     assert "SECRET_SETUP" not in html
     soup = BeautifulSoup(html, "html5lib")
     [setup] = soup.select(".tw-content details.tw-code-setup")
