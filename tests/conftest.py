@@ -285,7 +285,7 @@ SLOW_MODULES = frozenset({
 # tests/ (tests/browser/test_search.py is another module than tests/test_search.py).
 ONE_WORKER_MODULES = frozenset({
     "test_enforce.py", "test_goldmark_parity.py", "test_links.py", "test_reading.py",
-    "test_sanitize_site.py", "test_search.py", "test_snippets_site.py",
+    "test_sanitize_site.py", "test_search.py", "test_snippets_site.py", "test_code_blocks.py",
 })
 
 
