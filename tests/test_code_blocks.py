@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, Tag
-from test_snippets_site import code_blocks, note_result
 
 from conftest import (
     ROOT,
@@ -223,26 +222,6 @@ def test_the_results_carry_the_expected_output(tmp_path: Path) -> None:
     assert first["status"] == "failed" and first["expected"] == "expected\n"
     assert first["stdout"] == "actual\n"
     assert "expected" not in second  # no output fence: nothing was expected
-
-
-def test_a_failed_snippet_labels_why_expected_actual_and_stderr(tmp_path: Path) -> None:
-    result = note_result(status="failed", stdout="got <this>\n", stderr="Traceback & more\n",
-                         expected="wanted", message="output differs from the expected output")
-    [block] = code_blocks(tmp_path, [result])
-    panel = block.select_one("details.tw-code-output.tw-code-failure")
-    assert panel is not None and panel.has_attr("open")
-    parts = {p.select_one(".tw-code-label").get_text(): p.select_one("pre").get_text()
-             for p in panel.select(".tw-code-part")}
-    assert parts == {"失败原因": "output differs from the expected output",
-                     "预期输出": "wanted", "实际输出": "got <this>\n",
-                     "标准错误输出": "Traceback & more\n"}
-
-
-def test_a_failure_without_output_says_so(tmp_path: Path) -> None:
-    [block] = code_blocks(tmp_path, [note_result(status="failed", message="raised ValueError")])
-    actual = block.select_one(".tw-code-part-actual")
-    assert actual is not None and "没有输出" in actual.get_text()
-    assert block.select(".tw-code-part-expected, .tw-code-part-stderr") == []
 
 
 def test_the_errata_table_scrolls_in_a_labelled_focusable_box(built_site: BuiltSite) -> None:

@@ -56,6 +56,9 @@ OTHER_CODE = hashlib.sha256(b"print('another block')").hexdigest()
 CASES: dict[str, list[dict[str, object]]] = {
     "passed": [note_result("passed", stdout="<out> & more\n")],
     "failed": [note_result("failed", status="failed", message="raised ValueError")],
+    "failure-parts": [note_result(
+        "failure-parts", status="failed", stdout="got <this>\n", stderr="Traceback & more\n",
+        expected="wanted", message="output differs from the expected output")],
     "no-result": [],
     "other-line": [note_result("other-line", line=python_line() + 1)],
     # After an edit moves blocks, a result keyed by line alone would badge the wrong code.
@@ -203,3 +206,21 @@ def test_setup_blocks_are_hidden_or_collapsed(cases: BuiltSite) -> None:
     [setup] = soup.select(".tw-content details.tw-code-setup")
     assert not setup.has_attr("open") and "shown_setup" in setup.get_text()
     assert len(soup.select(".tw-content .tw-code")) == 2  # the collapsed setup and print(3)
+
+
+def test_a_failed_snippet_labels_why_expected_actual_and_stderr(cases: BuiltSite) -> None:
+    block = first_block(cases, "failure-parts")
+    panel = block.select_one("details.tw-code-output.tw-code-failure")
+    assert panel is not None and panel.has_attr("open")
+    parts = {p.select_one(".tw-code-label").get_text(): p.select_one("pre").get_text()
+             for p in panel.select(".tw-code-part")}
+    assert parts == {"失败原因": "output differs from the expected output",
+                     "预期输出": "wanted", "实际输出": "got <this>\n",
+                     "标准错误输出": "Traceback & more\n"}
+
+
+def test_a_failure_without_output_says_so(cases: BuiltSite) -> None:
+    block = first_block(cases, "failed")  # failed with a message, no output
+    actual = block.select_one(".tw-code-part-actual")
+    assert actual is not None and "没有输出" in actual.get_text()
+    assert block.select(".tw-code-part-expected, .tw-code-part-stderr") == []
