@@ -232,7 +232,8 @@ def sweep(browser: Any, served_site: ServedSite, axe_source: str) -> Any:
 ANSWERED = BROWSER_ANSWERED
 _CALL_PASSED = pytest.StashKey[bool]()
 # What a test's outcome may depend on besides the site: the browser tests' sources, the root
-# conftest (flags, the server), the pinned Python and npm packages (Playwright, bs4, axe).
+# conftest (flags, the server), the pinned Python and npm packages (Playwright, bs4, axe) and
+# the interpreter that drives them.
 INTERACTION_SOURCES = (
     *sorted(Path(__file__).parent.glob("*.py")), ROOT / "tests" / "conftest.py",
     ROOT / "requirements.txt", ROOT / "package-lock.json")
@@ -240,7 +241,8 @@ INTERACTION_SOURCES = (
 
 @functools.cache
 def passed_tests(site_digest: str, browser_version: str) -> PassedTests:
-    tools = tools_digest(*INTERACTION_SOURCES, extra=["interaction", browser_version])
+    tools = tools_digest(*INTERACTION_SOURCES,
+                         extra=["interaction", browser_version, sys.version])
     return PassedTests(cache_folder(), tools, site_digest)
 
 
