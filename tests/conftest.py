@@ -330,7 +330,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(LoadGroupIds(), "twnotes-loadgroup-ids")
 
 
-# Browser tests answered by a kept pass (tests/browser/conftest.py, ANSWERED) say so in their
+# Browser tests answered by a kept pass (tests/browser/conftest.py) say so in their
 # call report; the summary (on the xdist controller too) counts them, so a run never hides
 # how many browser tests it really ran.
 BROWSER_ANSWERED = "answered from the browser cache"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -16,23 +17,24 @@ from twnotes.snippets import extract
 
 NOTE = "content/notes/twisted.md"
 NOTE_URL = "notes/twisted/"
-def site_copy(dest: Path, results: list[dict[str, object]] | None) -> Path:
-    """The site's sources without generated data, plus the given results if any."""
-    copy_site_sources(dest)
-    if results is not None:
-        generated = dest / "data" / "generated"
-        generated.mkdir(parents=True)
-        report = {"python": "3.99.1", "twisted": "99.1.0", "snippets": results}
-        (generated / "snippets.json").write_text(json.dumps(report), encoding="utf-8")
-    return dest
 
 
+def write_results(source: Path, results: list[dict[str, object]]) -> None:
+    """The results file `twnotes snippets --json` would write, with made-up versions."""
+    generated = source / "data" / "generated"
+    generated.mkdir(parents=True)
+    report = {"python": "3.99.1", "twisted": "99.1.0", "snippets": results}
+    (generated / "snippets.json").write_text(json.dumps(report), encoding="utf-8")
+
+
+@functools.cache
 def python_line() -> int:
     """The opening fence line of the note's first Python block, read from the note itself."""
     lines = (ROOT / NOTE).read_text(encoding="utf-8").splitlines()
     return next(n for n, line in enumerate(lines, 1) if line.strip().startswith("```python"))
 
 
+@functools.cache
 def code_hash() -> str:
     """The sha256 of the note's first Python block as `twnotes snippets` computes it."""
     first = extract(pages.read_page(ROOT / NOTE))[0]
@@ -80,8 +82,7 @@ SETUP = ('+++\ntitle = "x"\n+++\n\n```python {setup="hidden"}\nSECRET_SETUP = 1\
 def crlf_results(page: Path) -> list[dict[str, object]]:
     snippets = extract(pages.read_page(page))
     assert len(snippets) == 3
-    return [{"file": "content/notes/crlf.md", "line": s.line, "status": "passed",
-             "duration_s": 0.1, "stdout": "", "message": "", "code_sha256": s.code_sha256}
+    return [note_result("crlf", line=s.line, code_sha256=s.code_sha256, duration_s=0.1)
             for s in snippets]
 
 
@@ -102,15 +103,11 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     (notes / "crlf.md").write_bytes(CRLF)
     (notes / "setup.md").write_text(SETUP, encoding="utf-8")
     results = [result for found in CASES.values() for result in found]
-    generated = root / "src" / "data" / "generated"
-    generated.mkdir(parents=True)
-    generated.joinpath("snippets.json").write_text(json.dumps({
-        "python": "3.99.1", "twisted": "99.1.0",
-        "snippets": [*results, *crlf_results(notes / "crlf.md")]}), encoding="utf-8")
+    write_results(root / "src", [*results, *crlf_results(notes / "crlf.md")])
     return built_without_warnings(root / "src", root / "public")
 
 
-def note_blocks(site: BuiltSite, note: str = "notes/twisted/") -> list[Tag]:
+def note_blocks(site: BuiltSite, note: str = NOTE_URL) -> list[Tag]:
     soup = BeautifulSoup(site.page(note), "html5lib")
     return soup.select(".tw-content .tw-code")
 
@@ -147,7 +144,7 @@ def test_a_note_without_results_claims_nothing(cases: BuiltSite) -> None:
 
 def test_without_results_the_page_builds_and_claims_nothing(tmp_path: Path) -> None:
     # No data/generated at all, as in a fresh clone served by a plain `hugo server`.
-    site = built_without_warnings(site_copy(tmp_path / "src", None), tmp_path / "public")
+    site = built_without_warnings(copy_site_sources(tmp_path / "src"), tmp_path / "public")
     [block] = note_blocks(site)
     assert block.select_one(".highlight pre code") is not None
     assert block.select(".tw-code-status, .tw-code-output") == []

@@ -64,7 +64,7 @@ class ServedSite:
 
     site: BuiltSite
     base: str  # "http://127.0.0.1:PORT"
-    digest: str = ""  # visitcache.tree_digest of the site as built, before any test ran
+    digest: str  # visitcache.tree_digest of the site as built, before any test ran
 
     @property
     def public(self) -> Path:
@@ -227,9 +227,9 @@ def sweep(browser: Any, served_site: ServedSite, axe_source: str) -> Any:
 #
 # A test that opens its own contexts (make_context) judges nothing but the served site, the
 # browser tests' code and the browser: while all of them are unchanged, a pass of the same
-# test is its answer (visitcache.PassedTests). The terminal summary counts such answers;
-# TWNOTES_BROWSER_CACHE=off runs every test, and a clean clone has no cache.
-ANSWERED = BROWSER_ANSWERED
+# test is its answer (visitcache.PassedTests), marked BROWSER_ANSWERED in its report, which
+# the root conftest counts; TWNOTES_BROWSER_CACHE=off runs every test, and a clean clone has
+# no cache.
 _CALL_PASSED = pytest.StashKey[bool]()
 # What a test's outcome may depend on besides the site: the browser tests' sources, the root
 # conftest (flags, the server), the pinned Python and npm packages (Playwright, bs4, axe) and
@@ -258,7 +258,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     """A kept pass answers the test: its function is not called (True ends the hook)."""
     cache = _cache_of(pyfuncitem)
     if cache is not None and cache.passed_before(pyfuncitem.nodeid):
-        pyfuncitem.user_properties.append((ANSWERED, True))
+        pyfuncitem.user_properties.append((BROWSER_ANSWERED, True))
         return True
     return None
 
@@ -266,7 +266,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 def after_phase(item: pytest.Item, report: pytest.TestReport) -> None:
     """Keep a test that ran (was not answered) and passed its setup, call and teardown."""
     if report.when == "call":
-        item.stash[_CALL_PASSED] = report.passed and (ANSWERED, True) not in item.user_properties
+        answered = (BROWSER_ANSWERED, True) in item.user_properties
+        item.stash[_CALL_PASSED] = report.passed and not answered
     elif report.when == "teardown" and report.passed and item.stash.get(_CALL_PASSED, False):
         cache = _cache_of(item)
         if cache is not None:

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import ANSWERED, ServedSite, after_phase, passed_tests, pytest_pyfunc_call
+from conftest import BROWSER_ANSWERED
+
+from .conftest import ServedSite, after_phase, passed_tests, pytest_pyfunc_call
 from .sweep import Sweep
 from .test_pages import NOTE
 from .test_sweep import faulty  # noqa: F401 - the planted pages, a fixture
@@ -188,7 +190,7 @@ def test_only_a_test_that_passed_every_phase_answers_later(
             run(nodeid, "passed", "failed")  # still not a pass: still run
         again = _Item("t.py::passed", served, ("make_context",))
         assert pytest_pyfunc_call(again) is True  # type: ignore[arg-type]  # not called
-        assert (ANSWERED, True) in again.user_properties
+        assert (BROWSER_ANSWERED, True) in again.user_properties
         assert pytest_pyfunc_call(_Item("t.py::no_context", served,  # type: ignore[arg-type]
                                         ("served_site",))) is None
         other = dataclasses.replace(served_site, digest="another site")

@@ -106,10 +106,7 @@ class VisitCache:
         """SHA-256 of a file of the site with the site's address as {base} (`-` when there is
         no file), memoised by size and mtime; `pagefind` stands for that whole folder."""
         if rel == PAGEFIND:
-            folder = self.public / PAGEFIND
-            files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
-            names = [p.relative_to(self.public).as_posix() for p in files]
-            return digest(*(f"{name}\0{self.file_hash(name)}" for name in names))
+            return self.folder_hash(self.public / PAGEFIND)
         path = self.public / rel
         if path.is_dir():
             path = path / "index.html"
@@ -122,6 +119,12 @@ class VisitCache:
             data = path.read_bytes().replace(self.base.encode(), BASE.encode())
             self._hashes[memo] = hashlib.sha256(data).hexdigest()
         return self._hashes[memo]
+
+    def folder_hash(self, folder: Path) -> str:
+        """Every file under a folder of the site, by path (from the site's root) and hash."""
+        files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+        names = [p.relative_to(self.public).as_posix() for p in files]
+        return digest(*(f"{name}\0{self.file_hash(name)}" for name in names))
 
     def files_of(self, urls: Iterable[str]) -> dict[str, str]:
         """The site files these requests were for, with their hashes (off-site and data:
@@ -174,13 +177,7 @@ class VisitCache:
 
 def tree_digest(public: Path, base: str) -> str:
     """Every file of a served site, by path and bytes, with the site's address as {base}."""
-    h = hashlib.sha256(FORMAT.encode())
-    for path in sorted(p for p in public.rglob("*") if p.is_file()):
-        for part in (path.relative_to(public).as_posix().encode("utf-8"),
-                     path.read_bytes().replace(base.encode(), BASE.encode())):
-            h.update(len(part).to_bytes(8, "big"))
-            h.update(part)
-    return h.hexdigest()
+    return VisitCache(None, public, base, "").folder_hash(public)
 
 
 class PassedTests:
