@@ -225,11 +225,11 @@ def sweep(browser: Any, served_site: ServedSite, axe_source: str) -> Any:
 
 # ---------------------------------------------------------------- tests answered by the cache
 #
-# A test that opens its own contexts (make_context) judges nothing but the served site, the
-# browser tests' code and the browser: while all of them are unchanged, a pass of the same
-# test is its answer (visitcache.PassedTests), marked BROWSER_ANSWERED in its report, which
-# the root conftest counts; TWNOTES_BROWSER_CACHE=off runs every test, and a clean clone has
-# no cache.
+# A test that opens its own contexts (make_context) and writes no artifacts judges nothing
+# but the served site, the browser tests' code and the browser: while all of them are
+# unchanged, a pass of the same test is its answer (visitcache.PassedTests). Its report
+# carries BROWSER_ANSWERED, which the root conftest counts. TWNOTES_BROWSER_CACHE=off runs
+# every test, and a clean clone has no cache.
 _CALL_PASSED = pytest.StashKey[bool]()
 # What a test's outcome may depend on besides the site: the browser tests' sources, the root
 # conftest (flags, the server), the pinned Python and npm packages (Playwright, bs4, axe) and
@@ -247,8 +247,11 @@ def passed_tests(site_digest: str, browser_version: str) -> PassedTests:
 
 
 def _cache_of(item: pytest.Item) -> PassedTests | None:
+    """The cache for a test that only judges (it opens contexts and writes no artifacts:
+    the screenshots must exist after the run, and keep a cache of their own)."""
     funcargs = getattr(item, "funcargs", {})
-    if "make_context" not in getattr(item, "fixturenames", ()) or "served_site" not in funcargs:
+    fixtures = getattr(item, "fixturenames", ())
+    if "make_context" not in fixtures or "artifacts" in fixtures or "served_site" not in funcargs:
         return None
     return passed_tests(funcargs["served_site"].digest, funcargs["browser"].version)
 

@@ -185,12 +185,15 @@ def test_only_a_test_that_passed_every_phase_answers_later(
         run("t.py::failed", "failed")
         run("t.py::teardown_failed", "passed", "failed")
         run("t.py::no_context", "passed", fixtures=("served_site",))
+        run("t.py::artifacts", "passed", fixtures=("make_context", "artifacts"))
         run("t.py::passed", "passed")
         for nodeid in ("t.py::failed", "t.py::teardown_failed"):
             run(nodeid, "passed", "failed")  # still not a pass: still run
         again = _Item("t.py::passed", served, ("make_context",))
         assert pytest_pyfunc_call(again) is True  # type: ignore[arg-type]  # not called
         assert (BROWSER_ANSWERED, True) in again.user_properties
+        assert pytest_pyfunc_call(_Item("t.py::artifacts", served,  # type: ignore[arg-type]
+                                        ("make_context", "artifacts"))) is None
         assert pytest_pyfunc_call(_Item("t.py::no_context", served,  # type: ignore[arg-type]
                                         ("served_site",))) is None
         other = dataclasses.replace(served_site, digest="another site")
