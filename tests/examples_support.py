@@ -14,7 +14,6 @@ records them again.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import re
 import signal
@@ -115,7 +114,6 @@ def result_of(run: Run) -> subprocess.CompletedProcess[str]:
     return _started[run].result()
 
 
-@functools.cache
 def output_of(run: Run) -> str:
     """The stdout of one run, which must exit 0 and write nothing to stderr. Behaviour tests
     share the run the output test made; asking for one starts all of RUNS (start_runs)."""
